@@ -1,0 +1,6 @@
+"""turmoil builder: raw scraped pages -> validated, translation-linked Parquet tables.
+
+Run it from the repository as ``python -m builder``; see ``builder/pipeline.py`` for the stages.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,94 @@
+"""The command line: ``python -m builder {build,validate,eval-pages,eval-links} --help``.
+
+The only place that prints errors and turns them into exit codes: 0 fine, 1 the data is wrong
+(rejects, violations, failed checks), 2 the command was used wrongly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import TurmoilError
+from .read import MAX_BYTES
+
+
+def _progress(items, total):
+    from tqdm import tqdm  # the bar goes to stderr, and only when stderr is a terminal
+
+    return tqdm(items, total=total, unit="file", disable=not sys.stderr.isatty() or None, file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .pipeline import Options, build
+
+    summary = build(Options(seeds=args.seeds, out=args.out, allow_rejects=args.allow_rejects,
+                            max_bytes=args.max_bytes), progress=_progress)
+    print(summary)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .check import check_dataset
+
+    manifest = check_dataset(args.folder)
+    rows = ", ".join(f"{n} {t}" for t, n in manifest["rows"].items())
+    print(f"{args.folder}: ok ({rows}; dataset {manifest['dataset_version']}, schema {manifest['schema_version']}, "
+          f"builder {manifest['builder_version']})")
+    return 0
+
+
+def cmd_eval_pages(args: argparse.Namespace) -> int:
+    from .evaluate_pages import eval_pages, format_pages
+
+    print(format_pages(eval_pages(args.gold, args.build)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m builder", description=__doc__.split("\n\n")[0])
+    top.add_argument("--version", action="version", version=f"turmoil builder {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build the dataset folder from raw pages",
+                       description="Read every file under --seeds and write the dataset folder --out: Parquet "
+                                   "tables, manifest.json, build_report.json. Ends with a one-line summary.")
+    b.add_argument("--seeds", type=Path, default=Path("seeds"), help="input folder (default: seeds/)")
+    b.add_argument("--out", type=Path, default=Path("build/dataset"), help="output folder (default: build/dataset/)")
+    b.add_argument("--allow-rejects", action="store_true",
+                   help="write the dataset even if some inputs are rejected (they are listed in build_report.json)")
+    b.add_argument("--max-bytes", type=int, default=MAX_BYTES,
+                   help=f"inputs larger than this are rejected as too_large (default: {MAX_BYTES})")
+    b.set_defaults(run=cmd_build)
+
+    v = sub.add_parser("validate", help="re-check a dataset folder",
+                       description="Check manifest checksums, row counts, versions and every record against the "
+                                   "schemas; list every problem.")
+    v.add_argument("folder", type=Path)
+    v.set_defaults(run=cmd_validate)
+
+    e = sub.add_parser("eval-pages", help="language, title and date accuracy against a gold file",
+                       description="Compare a built dataset's articles with gold.json (format of "
+                                   "shared/eval/ntrex-dev/gold.json): language, title, date, paragraphs.")
+    e.add_argument("gold", type=Path)
+    e.add_argument("build", type=Path)
+    e.set_defaults(run=cmd_eval_pages)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TurmoilError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Stage 3, normalize: each paragraph's text is its source span in Unicode NFC, white space folded.
+
+Nothing else changes: lowercased machine translation stays lowercased.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .layouts.text import fold
+from .records import Page
+
+
+def normalize(page: Page) -> Page:
+    text = page.source.text
+    paragraphs = tuple(dataclasses.replace(p, text=fold(text[p.start:p.end])) for p in page.paragraphs)
+    return dataclasses.replace(page, title=fold(page.title), paragraphs=paragraphs)

@@ -1,0 +1,1 @@
+"""turmoil: the loader of the turmoil news corpus (filled in with the publishing work)."""

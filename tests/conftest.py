@@ -1,0 +1,27 @@
+"""Shared fixtures: one build of the seeds per test session, in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builder.pipeline import Options, build
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def seeds_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("seeds") / "dataset"
+    build(Options(seeds=SEEDS, out=out))
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _readme_namespace(request, doctest_namespace):
+    """README examples read build/dataset, as a user who ran the quick start would: build it for them."""
+    if isinstance(request.node, pytest.DoctestItem):
+        build(Options(seeds=SEEDS, out=ROOT / "build" / "dataset"))

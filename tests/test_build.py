@@ -1,0 +1,129 @@
+"""The build as a whole: same bytes every run, nothing lost, self-describing output, a command line that
+says what went wrong."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from builder.__main__ import main
+from builder.check import check_dataset
+from builder.errors import DatasetProblem
+from builder.pipeline import Options, build
+from conftest import ROOT, SEEDS
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_give_identical_bytes(seeds_build, tmp_path):
+    build(Options(seeds=SEEDS, out=tmp_path / "again"))
+    first, second = _files(seeds_build), _files(tmp_path / "again")
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_layout_of_output(seeds_build):
+    assert sorted(_files(seeds_build)) == [
+        "articles/train-00000-of-00001.parquet", "build_report.json", "manifest.json",
+        "paragraphs/train-00000-of-00001.parquet", "translation_links/train-00000-of-00001.parquet",
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in SEEDS.glob("*.txt")))
+def test_every_non_space_character_is_accounted_for(seeds_build, path):
+    text = (SEEDS / path).read_bytes().decode("utf-8-sig")
+    article = pl.read_parquet(seeds_build / "articles" / "*.parquet").filter(pl.col("source_path") == path)
+    paragraphs = pl.read_parquet(seeds_build / "paragraphs" / "*.parquet").filter(
+        pl.col("article_id") == article["article_id"][0])
+    owner = [None] * len(text)
+    spans = [(r["char_start"], r["char_end"], "p") for r in paragraphs.iter_rows(named=True)]
+    spans += [(r["char_start"], r["char_end"], r["reason"]) for r in article["removed"][0]]
+    for start, end, what in spans:
+        for i in range(start, end):
+            assert owner[i] is None, f"character {i} is in two spans"
+            owner[i] = what
+    lost = [i for i, ch in enumerate(text) if not ch.isspace() and owner[i] is None]
+    assert lost == [], f"characters not in any paragraph or removed span, e.g. {text[lost[0]:lost[0] + 30]!r}"
+
+
+def test_paragraph_text_is_its_span_folded(seeds_build):
+    paragraphs = pl.read_parquet(seeds_build / "paragraphs" / "*.parquet")
+    articles = pl.read_parquet(seeds_build / "articles" / "*.parquet")
+    sources = {r["article_id"]: (SEEDS / r["source_path"]).read_text(encoding="utf-8")
+               for r in articles.iter_rows(named=True)}
+    for r in paragraphs.iter_rows(named=True):
+        assert " ".join(sources[r["article_id"]][r["char_start"]:r["char_end"]].split()) == r["text"]
+
+
+def test_manifest_and_parquet_metadata_carry_versions(seeds_build):
+    manifest = json.loads((seeds_build / "manifest.json").read_text())
+    for rel in manifest["files"]:
+        if rel.endswith(".parquet"):
+            meta = pq.read_schema(seeds_build / rel).metadata
+            assert meta[b"turmoil.dataset_version"].decode() == manifest["dataset_version"]
+            assert meta[b"turmoil.schema_version"].decode() == (ROOT / "schema" / "VERSION").read_text().strip()
+    assert manifest["rows"] == {"articles": 5, "paragraphs": manifest["rows"]["paragraphs"], "translation_links":
+                                manifest["rows"]["translation_links"]}
+
+
+def test_parquet_settings(seeds_build):
+    meta = pq.ParquetFile(seeds_build / "paragraphs" / "train-00000-of-00001.parquet").metadata
+    column = meta.row_group(0).column(0)
+    assert column.compression == "ZSTD"
+    assert "RLE_DICTIONARY" not in column.encodings and "PLAIN_DICTIONARY" not in column.encodings
+    assert column.has_offset_index
+
+
+def test_validate_accepts_a_build(seeds_build):
+    assert check_dataset(seeds_build)["rows"]["articles"] == 5
+
+
+def test_validate_lists_every_problem(seeds_build, tmp_path):
+    broken = tmp_path / "broken"
+    build(Options(seeds=SEEDS, out=broken))
+    (broken / "build_report.json").write_text("{}")
+    (broken / "stray.txt").write_text("x")
+    with pytest.raises(DatasetProblem) as err:
+        check_dataset(broken)
+    text = "\n".join(err.value.problems)
+    assert "build_report.json: sha256" in text and "stray.txt: present but not listed" in text
+    assert main(["validate", str(broken)]) == 1
+
+
+@pytest.mark.parametrize("args", [[], ["build"], ["validate"], ["eval-pages"]])
+def test_help_on_every_command(args):
+    done = subprocess.run([sys.executable, "-m", "builder", *args, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "usage:" in done.stdout
+
+
+def test_build_prints_one_line_summary(tmp_path, capsys):
+    assert main(["build", "--seeds", str(SEEDS), "--out", str(tmp_path / "out")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "\n" not in line and "5 articles" in line and "0 rejects" in line and line.endswith(" s")
+
+
+def test_reject_fails_build_and_keeps_previous_output(tmp_path, capsys):
+    seeds = tmp_path / "in"
+    seeds.mkdir()
+    (seeds / "a.txt").write_bytes((SEEDS / "000_649e56bae12c91cd.txt").read_bytes())
+    out = tmp_path / "out"
+    assert main(["build", "--seeds", str(seeds), "--out", str(out)]) == 0
+    before = _files(out)
+    (seeds / "b.txt").write_bytes(b"")
+    (seeds / "c.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert main(["build", "--seeds", str(seeds), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "b.txt: empty" in err and "c.txt at byte 0: binary" in err
+    assert _files(out) == before
+    assert main(["build", "--seeds", str(seeds), "--out", str(out), "--allow-rejects"]) == 0
+    report = json.loads((out / "build_report.json").read_text())
+    assert [(r["path"], r["reason"]) for r in report["rejects"]] == [("b.txt", "empty"), ("c.txt", "binary")]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
