@@ -18,10 +18,3 @@ def seeds_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("seeds") / "dataset"
     build(Options(seeds=SEEDS, out=out))
     return out
-
-
-@pytest.fixture(autouse=True)
-def _readme_namespace(request, doctest_namespace):
-    """README examples read build/dataset, as a user who ran the quick start would: build it for them."""
-    if isinstance(request.node, pytest.DoctestItem):
-        build(Options(seeds=SEEDS, out=ROOT / "build" / "dataset"))
