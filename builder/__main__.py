@@ -18,7 +18,7 @@ from .read import MAX_BYTES
 def _progress(items, total):
     from tqdm import tqdm  # the bar goes to stderr, and only when stderr is a terminal
 
-    return tqdm(items, total=total, unit="file", disable=not sys.stderr.isatty() or None, file=sys.stderr)
+    return tqdm(items, total=total, unit="file", disable=None, file=sys.stderr)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The build, top to bottom. Each stage is a plain function in its own module:
 
     read -> parse -> normalize -> identify language     (per document)
-    rows -> link -> validate -> write                   (per corpus)
+    rows -> link -> validate -> card -> write           (per corpus)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .card import card_files
 from .contract import validate
 from .errors import Reject, RejectedInputs
 from .langid import identify
@@ -129,6 +130,7 @@ def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None
     links: list[dict] = []
     tables = {"articles": articles, "paragraphs": paragraphs, "translation_links": links}
     validate(tables, source_of={a["article_id"]: a["source_path"] for a in articles})
-    write_dataset(options.out, tables, report(results, articles), versions())
+    build_report = report(results, articles)
+    write_dataset(options.out, tables, build_report, versions(), card_files(tables, build_report, versions()))
     return Summary(options.out, len(articles), len(paragraphs), len(links), len(rejects),
                    time.perf_counter() - started)

@@ -95,10 +95,9 @@ def publish_folder(tmp: Path, out: Path) -> None:
 
 
 def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Mapping,
-                  versions: Mapping[str, str]) -> dict:
-    """Write every table, the report and the manifest into a temporary folder beside ``out``, then swap it in.
-
-    Returns the manifest.
+                  versions: Mapping[str, str], extra_files: Mapping[str, bytes] | None = None) -> dict:
+    """Write every table, the report, ``extra_files`` (the card...) and the manifest into a temporary folder
+    beside ``out``, then swap it in. Returns the manifest.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +109,9 @@ def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Ma
             write_table(tmp, table, to_arrow(table, records), versions)
             rows[table] = len(records)
         (tmp / "build_report.json").write_bytes(dump_json(report))
+        for rel, data in (extra_files or {}).items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
         files = {
             p.relative_to(tmp).as_posix(): sha256_file(p)
             for p in sorted(tmp.rglob("*")) if p.is_file()

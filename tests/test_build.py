@@ -31,7 +31,7 @@ def test_two_builds_give_identical_bytes(seeds_build, tmp_path):
 
 def test_layout_of_output(seeds_build):
     assert sorted(_files(seeds_build)) == [
-        "articles/train-00000-of-00001.parquet", "build_report.json", "manifest.json",
+        "README.md", "articles/train-00000-of-00001.parquet", "build_report.json", "manifest.json",
         "paragraphs/train-00000-of-00001.parquet", "translation_links/train-00000-of-00001.parquet",
     ]
 
