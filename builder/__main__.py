@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TurmoilError
+from .executors import default_workers
 from .read import MAX_BYTES
 
 
@@ -25,7 +26,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import Options, build
 
     summary = build(Options(seeds=args.seeds, out=args.out, allow_rejects=args.allow_rejects,
-                            max_bytes=args.max_bytes), progress=_progress)
+                            max_bytes=args.max_bytes, workers=args.workers), progress=_progress)
     print(summary)
     return 0
 
@@ -61,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
                    help="write the dataset even if some inputs are rejected (they are listed in build_report.json)")
     b.add_argument("--max-bytes", type=int, default=MAX_BYTES,
                    help=f"inputs larger than this are rejected as too_large (default: {MAX_BYTES})")
+    b.add_argument("--workers", type=int, default=default_workers(),
+                   help="processes for the per-document stages (default: the number of cores)")
     b.set_defaults(run=cmd_build)
 
     v = sub.add_parser("validate", help="re-check a dataset folder",

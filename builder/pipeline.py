@@ -1,11 +1,12 @@
 """The build, top to bottom. Each stage is a plain function in its own module:
 
-    read -> parse -> normalize -> identify language     (per document)
-    rows -> link -> validate -> card -> write           (per corpus)
+    read -> parse -> normalize -> identify language -> dedupe key     (per document, in the workers)
+    deduplicate -> rows -> link -> validate -> card -> write          (per corpus)
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections import Counter, defaultdict
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from .card import card_files
 from .contract import validate
+from .dedupe import DedupeKey, dedupe_key, duplicates
 from .errors import Reject, RejectedInputs
+from .executors import run
 from .langid import identify
 from .layouts import NoText, parse
 from .normalize import normalize
@@ -33,6 +36,7 @@ class Options:
     out: Path
     allow_rejects: bool = False
     max_bytes: int = MAX_BYTES
+    workers: int = 1  # processes for the per-document stages; the command line defaults to every core
 
 
 @dataclass(frozen=True)
@@ -49,18 +53,23 @@ class Summary:
                 f"{self.rejects} rejects in {self.seconds:.1f} s")
 
 
-def process(root: Path, rel: str, max_bytes: int = MAX_BYTES) -> Page | Reject:
+Done = tuple[Page, DedupeKey]
+
+
+def process(root: Path, item: str | Reject, max_bytes: int = MAX_BYTES) -> Done | Reject:
     """One input file through the per-document stages."""
-    source = read(root, rel, max_bytes)
+    if isinstance(item, Reject):
+        return item
+    source = read(root, item, max_bytes)
     if isinstance(source, Reject):
         return source
     try:
         page = parse(source)
     except NoText:
-        return Reject(rel, "no_text", "no line of text to take as a title")
+        return Reject(item, "no_text", "no line of text to take as a title")
     for stage in PER_DOCUMENT:
         page = stage(page)
-    return page
+    return page, dedupe_key(page)
 
 
 def article_id(page: Page) -> str:
@@ -68,17 +77,18 @@ def article_id(page: Page) -> str:
     return "a" + hashlib.sha256(key).hexdigest()[:16]
 
 
-def rows(page: Page) -> tuple[dict, list[dict]]:
-    """A page as one articles row and its paragraphs rows (fields exactly as in schema/)."""
+def rows(page: Page, duplicate_of: str | None = None) -> tuple[dict, list[dict]]:
+    """A page as one articles row and its paragraphs rows (fields exactly as in schema/); a duplicate has
+    no paragraphs rows."""
     aid = article_id(page)
     article = {
         "article_id": aid, "lang": page.lang, "title": page.title, "published": page.published,
         "source_path": page.source.path, "source_sha256": page.source.sha256, "source_bytes": page.source.size,
-        "source_encoding": page.source.encoding, "layout": page.layout, "paragraph_count": len(page.paragraphs),
-        "duplicate_of": None,
+        "source_encoding": page.source.encoding, "layout": page.layout,
+        "paragraph_count": 0 if duplicate_of else len(page.paragraphs), "duplicate_of": duplicate_of,
         "removed": [{"char_start": s.start, "char_end": s.end, "reason": s.label} for s in page.removed],
     }
-    paragraphs = [
+    paragraphs = [] if duplicate_of else [
         {"paragraph_id": f"{aid}-p{i}", "article_id": aid, "position": i, "kind": p.kind, "text": p.text,
          "lang": p.lang, "char_start": p.start, "char_end": p.end}
         for i, p in enumerate(page.paragraphs)
@@ -103,7 +113,7 @@ def report(results: list[Page | Reject], articles: list[dict]) -> dict:
             removed[span.label]["chars"] += span.end - span.start
         files.append({
             "path": result.source.path, "outcome": "duplicate" if article["duplicate_of"] else "article",
-            "article_id": article["article_id"], "encoding": result.source.encoding, "layout": result.layout,
+            "article_id": article["article_id"], "duplicate_of": article["duplicate_of"], "encoding": result.source.encoding, "layout": result.layout,
             "lang": result.lang, "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason),
         })
     outcomes = Counter(f["outcome"] for f in files)
@@ -116,17 +126,19 @@ def report(results: list[Page | Reject], articles: list[dict]) -> dict:
 def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None = None) -> Summary:
     started = time.perf_counter()
     inputs = list_inputs(options.seeds)
-    todo = (item if isinstance(item, Reject) else process(options.seeds, item, options.max_bytes) for item in inputs)
-    results = list(progress(todo, len(inputs)) if progress else todo)
-    rejects = [r for r in results if isinstance(r, Reject)]
+    work = functools.partial(process, options.seeds, max_bytes=options.max_bytes)
+    done = run(work, inputs, options.workers, progress)
+    rejects = [r for r in done if isinstance(r, Reject)]
     if rejects and not options.allow_rejects:
         raise RejectedInputs(rejects)
-    pages = [r for r in results if isinstance(r, Page)]
+    pages = [d[0] for d in done if not isinstance(d, Reject)]
+    duplicate_of = duplicates([d[1] for d in done if not isinstance(d, Reject)])
     articles, paragraphs = [], []
-    for page in pages:
-        article, paras = rows(page)
+    for i, page in enumerate(pages):
+        article, paras = rows(page, article_id(pages[duplicate_of[i]]) if i in duplicate_of else None)
         articles.append(article)
         paragraphs.extend(paras)
+    results = [d if isinstance(d, Reject) else d[0] for d in done]
     links: list[dict] = []
     tables = {"articles": articles, "paragraphs": paragraphs, "translation_links": links}
     validate(tables, source_of={a["article_id"]: a["source_path"] for a in articles})

@@ -1,0 +1,79 @@
+"""Stage 5, deduplicate: the same article saved twice (or once in GB18030 and once in UTF-8) is kept once.
+
+Two pages are duplicates when they have the same language and the same text once chrome is removed:
+paragraph texts compared case-folded, punctuation and white space ignored. Near duplicates (a few words
+changed, a paragraph more or less) are pages whose MinHash signatures over word 5-shingles (characters
+for scripts written without spaces) agree on at least ``NEAR`` of their values; candidates are found by
+banding, so the cost grows with the corpus, not its square. Each page is reduced to a compact key by
+``dedupe_key`` (per document, in the workers); ``duplicates`` sees only the keys. The first page in input
+order is kept; the others keep their articles row with ``duplicate_of`` set and lose their paragraphs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .records import Page
+
+NEAR = 0.9  # share of equal MinHash values (an estimate of Jaccard similarity) that makes a near duplicate
+_BANDS, _ROWS = 16, 4  # 64 MinHash values; pages that share all 4 values of one band are compared
+_NOT_WORD = re.compile(r"[\W_]+")
+_RANDOM = np.random.default_rng(20240927)  # fixed seed: the same signatures on every machine and run
+_MULTIPLY = _RANDOM.integers(1, 2**63, _BANDS * _ROWS, dtype=np.uint64) | np.uint64(1)
+_ADD = _RANDOM.integers(0, 2**63, _BANDS * _ROWS, dtype=np.uint64)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeKey:
+    lang: str
+    exact: str  # sha256 of the page's normalized tokens
+    signature: tuple[int, ...]  # MinHash
+
+
+def _tokens(page: Page) -> list[str]:
+    text = _NOT_WORD.sub(" ", " ".join(p.text for p in page.paragraphs).casefold())
+    words = text.split()
+    letters = len(text) - text.count(" ")
+    if words and letters / len(words) > 12:  # scripts without spaces: characters are the tokens
+        return list(text.replace(" ", ""))
+    return words
+
+
+def dedupe_key(page: Page) -> DedupeKey:
+    tokens = _tokens(page)
+    exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
+    grams = {" ".join(tokens[i:i + 5]) for i in range(max(1, len(tokens) - 4))}
+    hashes = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little")
+                       for g in sorted(grams)], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        signature = (hashes[:, None] * _MULTIPLY[None, :] + _ADD[None, :]).min(axis=0)
+    return DedupeKey(page.lang, exact, tuple(int(v) for v in signature))
+
+
+def duplicates(keys: Sequence[DedupeKey]) -> dict[int, int]:
+    """{index of a duplicate: index of the kept page it duplicates}, for keys given in input order."""
+    exact: dict[tuple[str, str], int] = {}
+    buckets: dict[tuple, list[int]] = defaultdict(list)
+    found: dict[int, int] = {}
+    for i, key in enumerate(keys):
+        if (key.lang, key.exact) in exact:
+            found[i] = exact[(key.lang, key.exact)]
+            continue
+        bands = [(key.lang, b, key.signature[b * _ROWS:(b + 1) * _ROWS]) for b in range(_BANDS)]
+        candidates = sorted({j for band in bands for j in buckets.get(band, ())})
+        same = next((j for j in candidates
+                     if sum(x == y for x, y in zip(key.signature, keys[j].signature)) >= NEAR * len(key.signature)),
+                    None)
+        if same is not None:
+            found[i] = same
+            continue
+        exact[(key.lang, key.exact)] = i
+        for band in bands:
+            buckets[band].append(i)
+    return found

@@ -1,0 +1,143 @@
+"""Unit tables for builder/langid.py: per-text guesses (script rules, then the bundled fastText model) and
+the article/paragraph decision on a small page. Everything runs offline."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from builder import langid
+from builder.langid import guess, identify
+from builder.layouts import parse
+from builder.normalize import normalize
+from builder.records import Source
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """No download may happen: the model is the file shipped inside the installed wheel."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("FTLANG_CACHE", "/nonexistent-cache-dir")
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        pytest.param("OpenAIで幹部の辞任が相次ぐ", "ja", id="kana-ja"),
+        pytest.param("ニュース", "ja", id="katakana-only-ja"),
+        pytest.param("오픈AI 경영진 사임 잇따라", "ko", id="hangul-ko"),
+        pytest.param("深陷高管离职风波的 OpenAI 最近点燃了吃瓜群众的热情。", "zh", id="han-only-zh"),
+        pytest.param("幹部辞任相次", "zh", id="kanji-only-line-on-its-own-zh"),
+        pytest.param("L'histoire intérieure de la démission du directeur technique a été révélée hier soir.", "fr",
+                     id="fr"),
+        pytest.param("A história interna da onda de demissões de executivos da empresa foi exposta ontem.", "pt",
+                     id="pt"),
+        pytest.param("La dirigenza della società ha ricevuto ancora una volta tre importanti notizie.", "it",
+                     id="it"),
+        pytest.param("Die Führung des Unternehmens hat erneut drei wichtige Personalentscheidungen getroffen.", "de",
+                     id="de"),
+        pytest.param("La dirección de la empresa ha recibido una vez más tres importantes noticias de personal.",
+                     "es", id="es"),
+        pytest.param("Руководство компании снова получило три важные новости о смене персонала.", "ru", id="ru"),
+        pytest.param("The company's leadership has once again received three important personnel updates.", "en",
+                     id="en"),
+    ],
+)
+def test_guess_language(text, lang):
+    found = guess(text)
+    assert found is not None
+    assert found[0] == lang
+    assert 0.5 <= found[1] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("OpenAI", id="name"),
+        pytest.param("@blizaine", id="handle"),
+        pytest.param("2024-09-27", id="digits-only"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_guess_too_short_to_say(text):
+    assert guess(text) is None
+
+
+def make_source(text: str) -> Source:
+    data = text.encode("utf-8")
+    return Source("ja.txt", hashlib.sha256(data).hexdigest(), len(data), "utf-8", text)
+
+
+JA_PAGE = """ニュース
+
+幹部辞任相次
+
+2024-09-27
+
+OpenAI
+
+OpenAIで幹部の辞任が相次ぎ、その内幕が明らかになった。多くの従業員が会社を去っている。
+
+社内対立深刻化
+
+外部のメディアは社内の対立について詳しく報じており、研究部門と製品部門の間で意見の食い違いが続いていたという。
+
+@blizaine
+
+アルトマン氏はお金を稼ぐことが大好きだが、社内の権力争いにも強い関心を持っていると言われている。
+"""
+
+
+def test_identify_japanese_page():
+    page = identify(normalize(parse(make_source(JA_PAGE))))
+    assert page.lang == "ja"
+    assert [p.kind for p in page.paragraphs][:4] == ["title", "heading", "body", "heading"]
+    by_text = {p.text: p.lang for p in page.paragraphs}
+    assert by_text == {
+        "幹部辞任相次": "ja",  # the kanji-only title: Chinese on its own, Japanese in this article
+        "OpenAI": "ja",  # a name: takes the article's language
+        "OpenAIで幹部の辞任が相次ぎ、その内幕が明らかになった。多くの従業員が会社を去っている。": "ja",
+        "社内対立深刻化": "ja",  # a kanji-only heading inside the body
+        "外部のメディアは社内の対立について詳しく報じており、研究部門と製品部門の間で意見の食い違いが続いていたという。": "ja",
+        "@blizaine": "ja",  # a handle: takes the article's language
+        "アルトマン氏はお金を稼ぐことが大好きだが、社内の権力争いにも強い関心を持っていると言われている。": "ja",
+    }
+
+
+def test_identify_mixed_page_keeps_a_confident_foreign_paragraph():
+    text = """news
+
+OpenAI executives leave the company
+
+2024-09-27
+
+The company's leadership has once again received three important personnel updates this week.
+
+Several senior researchers have left to start their own companies or to join rivals.
+
+La dirigenza della società ha ricevuto ancora una volta tre importanti notizie di cambio di personale.
+
+OpenAI
+"""
+    page = identify(normalize(parse(make_source(text))))
+    assert page.lang == "en"
+    assert [p.lang for p in page.paragraphs] == ["en", "en", "en", "it", "en"]
+
+
+def test_model_is_the_bundled_file_not_a_download(monkeypatch):
+    """Loading the model must not reach the network: any attempt to open a socket fails the test."""
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("language identification tried to use the network")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    langid._model.cache_clear()
+    try:
+        found = guess("Die Führung des Unternehmens hat erneut drei wichtige Personalentscheidungen getroffen.")
+        assert found is not None and found[0] == "de"
+    finally:
+        langid._model.cache_clear()
