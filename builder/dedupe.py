@@ -45,14 +45,21 @@ def _tokens(page: Page) -> list[str]:
     return words
 
 
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+
+
 def dedupe_key(page: Page) -> DedupeKey:
     tokens = _tokens(page)
     exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
-    grams = {" ".join(tokens[i:i + 5]) for i in range(max(1, len(tokens) - 4))}
-    hashes = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little")
-                       for g in sorted(grams)], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        signature = (hashes[:, None] * _MULTIPLY[None, :] + _ADD[None, :]).min(axis=0)
+    vocabulary = {t: _token_hash(t) for t in set(tokens)}
+    hashed = np.array([vocabulary[t] for t in tokens] or [0], dtype=np.uint64)
+    with np.errstate(over="ignore"):  # 5-shingle hashes: a polynomial over token hashes, mod 2**64
+        grams = hashed[: max(1, len(hashed) - 4)].copy()
+        for k in range(1, min(5, len(hashed))):
+            grams = grams * np.uint64(0x100000001B3) + hashed[k: k + len(grams)]
+        grams = np.unique(grams)
+        signature = (grams[:, None] * _MULTIPLY[None, :] + _ADD[None, :]).min(axis=0)
     return DedupeKey(page.lang, exact, tuple(int(v) for v in signature))
 
 

@@ -41,8 +41,11 @@ def _model():
     return fasttext.load_model(str(path))
 
 
+SAMPLE = 600  # characters of a paragraph that fastText reads: plenty to tell a language, and fast
+
+
 def _fasttext(text: str) -> tuple[str, float]:
-    labels, probs = _model().predict(text.replace("\n", " "), k=1)
+    labels, probs = _model().predict(text[:SAMPLE].replace("\n", " "), k=1)
     code = labels[0].removeprefix("__label__")
     return VARIANTS.get(code, code), float(probs[0])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,7 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # control characters that text does not hold
 _MAGIC = {  # signatures of common binary formats that get saved with a .txt name
     b"\x89PNG\r\n\x1a\n": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -112,10 +114,10 @@ def read(root: Path, rel: str, max_bytes: int = MAX_BYTES) -> Source | Reject:
     if isinstance(decoded, Reject):
         return decoded
     text, encoding = decoded
-    control = next((i for i, ch in enumerate(text) if ch < " " and ch not in "\t\n\r\f\v"), None)
-    if control is not None and sum(ch < " " and ch not in "\t\n\r\f\v" for ch in text) > max(8, len(text) // 100):
+    controls = _CONTROL.findall(text)
+    if len(controls) > max(8, len(text) // 100):
         return Reject(rel, "binary", f"decodes as {encoding} but is full of control characters (the first "
-                      f"at character {control}): not a text page")
+                      f"at character {_CONTROL.search(text).start()}): not a text page")
     if not text.strip():
         return Reject(rel, "no_text", "the file holds only white space")
     return Source(rel, hashlib.sha256(data).hexdigest(), len(data), encoding, text)

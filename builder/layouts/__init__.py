@@ -41,12 +41,15 @@ def parse(source: Source) -> Page:
     layout = next(m for m in LAYOUTS if m.matches(units, blank_separated))
     header = layout.read_header(units)
     removed = list(header.removed)
-    body = list(range(header.title + 1, len(units)))
     # chrome anywhere; trailers at the end; copies of earlier stretches
-    for i in body:
-        if i not in header.skip and is_language_menu(units[i].text):
+    body = []
+    for i in range(header.title + 1, len(units)):
+        if i in header.skip:
+            continue
+        if is_language_menu(units[i].text):
             removed.append(Span(units[i].start, units[i].end, "site_chrome"))
-    body = [i for i in body if i not in header.skip and not is_language_menu(units[i].text)]
+        else:
+            body.append(i)
     while body and is_trailer(units[body[-1]].text):
         removed.append(Span(units[body[-1]].start, units[body[-1]].end, "trailer"))
         body.pop()

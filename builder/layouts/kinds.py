@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .text import SENTENCE_END, _LIST_MARK, ends_sentence, width
+from .text import SENTENCE_END, _LIST_MARK, ends_sentence, narrower, width
 
 SHORT = 60  # display width (a CJK character counts two) of a line short enough to be a heading
 
@@ -31,9 +31,9 @@ _QUOTED = re.compile(r'^(?:“[^”]*”|"[^"]*"|«[^»]*»|「[^」]*」|『[^�
 
 def _short_line(text: str) -> bool:
     """Short, and not a sentence: no final full stop (a final '?' or ':' is allowed on very short lines)."""
-    w = width(text)
-    if w > SHORT or any(ch in SENTENCE_END for ch in text.rstrip("?？")):
+    if not narrower(text, SHORT) or any(ch in SENTENCE_END for ch in text.rstrip("?？")):
         return False
+    w = width(text)
     if text.endswith((":", "：")):  # a line that introduces what follows: a heading only when very short
         return w <= 24
     return not ends_sentence(text) or (text.rstrip()[-1] in "?？" and w <= 40)
@@ -43,7 +43,7 @@ def classify(texts: list[str]) -> list[str]:
     """The kind of each body paragraph, given all of them in reading order (folded text)."""
     kinds = []
     for i, text in enumerate(texts):
-        short = width(text) <= 80
+        short = narrower(text, 80)
         if _URL.search(text) and (short or len(_URL.sub("", text).split()) <= 6):
             kinds.append("reference")
         elif short and not ends_sentence(text) and (_IMAGE_WORDS.search(text) or _HANDLE.search(text)):
@@ -52,7 +52,7 @@ def classify(texts: list[str]) -> list[str]:
             kinds.append("list_item")
         elif i < 3 and _short_line(text) and (_BYLINE_WORDS.search(text) or _BYLINE_START.match(text)):
             kinds.append("byline")
-        elif _QUOTED.match(text) and width(text) > 10:
+        elif _QUOTED.match(text) and not narrower(text, 10):
             kinds.append("quote")
         elif _short_line(text):
             kinds.append("heading")

@@ -78,6 +78,13 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def narrower(text: str, bound: int) -> bool:
+    """width(text) <= bound, without measuring long texts (a character is one or two columns wide)."""
+    if len(text) > bound:
+        return False
+    return 2 * len(text) <= bound or width(text) <= bound
+
+
 _CLOSERS = "\"'”’»」』）)]】"
 SENTENCE_END = ".!?。！？…;；"
 
@@ -182,7 +189,7 @@ _RELATIVE_AGE = re.compile(
 
 def is_metadata_line(text: str) -> bool:
     """A short line of publisher / section / age words: it carries a relative age or a date, little else."""
-    if width(text) > 80 or ends_sentence(text):
+    if not narrower(text, 80) or ends_sentence(text):
         return False
     stripped = _RELATIVE_AGE.sub(" ", text)
     for regex, _ in _DATE_SEARCH:
@@ -200,14 +207,15 @@ _AUTONYMS = sorted(
     Melayu Filipino Tagalog বাংলা தமிழ் اردو Kiswahili Afrikaans Gaeilge Cymraeg Euskara Galego""".split(),
     key=len, reverse=True,
 )
-_AUTONYM_RE = re.compile("|".join(map(re.escape, _AUTONYMS)), re.IGNORECASE)
+_AUTONYM_RE = re.compile("|".join(map(re.escape, sorted({a.casefold() for a in _AUTONYMS}, key=len, reverse=True))))
 
 
 def is_language_menu(text: str) -> bool:
     """A line of site chrome listing languages: language names cover most of it."""
-    letters = len(text.replace(" ", ""))
-    hits = _AUTONYM_RE.findall(text)
-    return len(set(h.casefold() for h in hits)) >= 3 and sum(map(len, hits)) >= 0.6 * letters
+    folded = text.casefold()
+    letters = len(folded) - folded.count(" ")
+    hits = _AUTONYM_RE.findall(folded)
+    return len(set(hits)) >= 3 and sum(map(len, hits)) >= 0.6 * letters
 
 
 _TRAILERS = {
@@ -228,6 +236,6 @@ def is_trailer(text: str) -> bool:
 def is_section_label(text: str) -> bool:
     """A page's section word ('news', 'ニュース'): a few letters, no digits, no punctuation at the end."""
     return (
-        len(text.split()) <= 3 and width(text) <= 24 and not any(ch.isdigit() for ch in text)
+        len(text.split()) <= 3 and narrower(text, 24) and not any(ch.isdigit() for ch in text)
         and not ends_sentence(text) and text[-1:] not in ":：" and "@" not in text
     )
