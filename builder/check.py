@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .contract import TABLES, arrow_schema, violations
@@ -29,8 +30,14 @@ def check_dataset(folder: Path) -> dict:
     if not manifest_path.is_file():
         raise DatasetProblem(str(folder), ["no manifest.json: not a dataset folder (build it with "
                                            "`python -m builder build`)"])
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    files = manifest.get("files", {})
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DatasetProblem(str(folder), [f"manifest.json: not JSON ({err}): a half-written or damaged folder; "
+                                           "rebuild it"]) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise DatasetProblem(str(folder), ["manifest.json: not a turmoil manifest (an object with 'files')"])
+    files = manifest["files"]
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
     for rel in sorted(on_disk - set(files)):
         problems.append(f"{rel}: present but not listed in manifest.json")
@@ -49,7 +56,11 @@ def check_dataset(folder: Path) -> dict:
         for rel in shards:
             if not (folder / rel).is_file():
                 continue
-            data = pq.read_table(folder / rel)
+            try:
+                data = pq.read_table(folder / rel)
+            except (pa.ArrowException, OSError) as err:
+                problems.append(f"{rel}: not a readable Parquet file ({err})")
+                continue
             count += data.num_rows
             meta = {k.decode(): v.decode() for k, v in (data.schema.metadata or {}).items()}
             for key in ("dataset_version", "schema_version", "builder_version"):

@@ -9,6 +9,10 @@ class TurmoilError(Exception):
     """Base class of every error the builder raises on purpose."""
 
 
+class UsageError(TurmoilError):
+    """The builder was asked for something that cannot work (the command line exits 2)."""
+
+
 @dataclass(frozen=True)
 class Reject:
     """An input file that cannot become an article, and why."""
@@ -71,3 +75,25 @@ class DatasetProblem(TurmoilError):
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{folder}: {len(problems)} problem(s):\n{lines}")
+
+
+class CardError(TurmoilError):
+    """The dataset card template and the data or schemas do not fit together (a placeholder, a reason...)."""
+
+
+class PublishError(TurmoilError):
+    """A version could not be published, or what was published does not match the local folder."""
+
+
+class TagExists(PublishError):
+    """The version's tag is already on the Hub: versions are never overwritten."""
+
+
+class RemoteMismatch(PublishError):
+    """Files on the Hub after an upload that differ from the local folder: every difference, by file."""
+
+    def __init__(self, where: str, problems: list[str]):
+        self.where = where
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{where}: {len(problems)} file(s) on the Hub do not match the local folder:\n{lines}")

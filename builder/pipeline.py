@@ -17,7 +17,7 @@ from pathlib import Path
 from .card import card_files
 from .contract import validate
 from .dedupe import DedupeKey, dedupe_key, duplicates
-from .errors import Reject, RejectedInputs
+from .errors import Reject, RejectedInputs, UsageError
 from .executors import run
 from .langid import identify
 from .layouts import NoText, parse
@@ -125,6 +125,9 @@ def report(results: list[Page | Reject], articles: list[dict]) -> dict:
 
 def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None = None) -> Summary:
     started = time.perf_counter()
+    if Path(options.out).resolve().is_relative_to(Path(options.seeds).resolve()):
+        raise UsageError(f"--out {options.out} is inside --seeds {options.seeds}: the next build would read its "
+                         "own output as pages; write it elsewhere")
     inputs = list_inputs(options.seeds)
     work = functools.partial(process, options.seeds, max_bytes=options.max_bytes)
     done = run(work, inputs, options.workers, progress)

@@ -10,6 +10,7 @@ import codecs
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,10 +55,18 @@ def find_inputs(root: Path) -> Iterator[str | Reject]:
         for name in sorted(filenames + links):
             rel = prefix + name
             if (here / name).is_symlink():
-                yield Reject(rel, "symlink", f"a symbolic link to {os.readlink(here / name)!r}; links are "
-                             "never followed: copy the file into the input folder instead")
+                yield Reject(printable(rel), "symlink", f"a symbolic link to {printable(os.readlink(here / name))!r}; "
+                             "links are never followed: copy the file into the input folder instead")
+            elif printable(rel) != rel:
+                yield Reject(printable(rel), "bad_file_name", "the file name is not valid UTF-8 (shown with "
+                             "\\x escapes); rename the file")
             else:
                 yield rel
+
+
+def printable(path: str) -> str:
+    """A path as text: bytes that are not UTF-8 (surrogate-escaped by the OS layer) shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _ordered(items: list[str | Reject]) -> list[str | Reject]:
@@ -74,13 +83,18 @@ def decode(data: bytes, path: str) -> tuple[str, str] | Reject:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(encoding), encoding + ("-sig" if encoding == "utf-8" else "")
+                text = data[len(bom):].decode(encoding)
             except UnicodeDecodeError as err:
                 return Reject(path, "undecodable", f"starts with a {encoding} byte-order mark but byte "
                               f"{data[len(bom) + err.start:len(bom) + err.start + 4]!r} is not {encoding}",
                               len(bom) + err.start)
+            nul = text.find("\x00")
+            if nul >= 0:
+                return Reject(path, "nul_byte", f"a NUL character in {encoding} text: binary or corrupted; "
+                              "re-save it as text", len(bom) + len(text[:nul].encode(encoding)))
+            return text, encoding + ("-sig" if encoding == "utf-8" else "")
     for magic, what in _MAGIC.items():
-        if data.startswith(magic):
+        if data.startswith(magic) and (magic != b"RIFF" or data[8:12] in (b"WEBP", b"WAVE", b"AVI ")):
             return Reject(path, "binary", f"the file is {what}, not a text page", 0)
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -101,7 +115,10 @@ def read(root: Path, rel: str, max_bytes: int = MAX_BYTES) -> Source | Reject:
     """Read one input file into a Source, or reject it."""
     path = Path(root) / rel
     try:
-        size = path.stat().st_size
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            return Reject(rel, "not_a_file", "not a regular file (a pipe, socket or device): never opened")
+        size = info.st_size
         if size > max_bytes:
             return Reject(rel, "too_large", f"{size} bytes, more than the {max_bytes}-byte bound for one "
                           "page; split it, or raise --max-bytes")

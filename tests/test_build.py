@@ -31,7 +31,7 @@ def test_two_builds_give_identical_bytes(seeds_build, tmp_path):
 
 def test_layout_of_output(seeds_build):
     assert sorted(_files(seeds_build)) == [
-        "README.md", "articles/train-00000-of-00001.parquet", "build_report.json", "manifest.json",
+        "README.md", "articles/train-00000-of-00001.parquet", "build_report.json", "croissant.json", "manifest.json",
         "paragraphs/train-00000-of-00001.parquet", "translation_links/train-00000-of-00001.parquet",
     ]
 
@@ -127,3 +127,12 @@ def test_reject_fails_build_and_keeps_previous_output(tmp_path, capsys):
     report = json.loads((out / "build_report.json").read_text())
     assert [(r["path"], r["reason"]) for r in report["rejects"]] == [("b.txt", "empty"), ("c.txt", "binary")]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_out_inside_seeds_is_refused(tmp_path, capsys):
+    seeds = tmp_path / "in"
+    seeds.mkdir()
+    (seeds / "a.txt").write_bytes((SEEDS / "000_649e56bae12c91cd.txt").read_bytes())
+    assert main(["build", "--seeds", str(seeds), "--out", str(seeds / "dataset")]) == 2
+    assert "is inside --seeds" in capsys.readouterr().err
+    assert [p.name for p in seeds.iterdir()] == ["a.txt"]
