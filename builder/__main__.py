@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import TurmoilError
+from .errors import TurmoilError, UsageError
 from .executors import default_workers
 from .read import MAX_BYTES
 
@@ -48,6 +48,17 @@ def cmd_eval_pages(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from huggingface_hub.utils import disable_progress_bars
+
+    from .publish import publish
+
+    if not sys.stderr.isatty():  # upload bars only on a terminal, as for the build's
+        disable_progress_bars()
+    print(publish(args.folder, args.repo_id, args.version))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m builder", description=__doc__.split("\n\n")[0])
     top.add_argument("--version", action="version", version=f"turmoil builder {__version__}")
@@ -78,6 +89,16 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("gold", type=Path)
     e.add_argument("build", type=Path)
     e.set_defaults(run=cmd_eval_pages)
+
+    p = sub.add_parser("publish", help="publish a dataset folder as one version on the Hugging Face Hub",
+                       description="Check the folder, then make one commit holding every file of the version "
+                                   "(with a generated CHANGELOG.md), tag it vX.Y.Z, and check the Hub's copy against "
+                                   "the manifest. Refuses a version whose tag exists. The token comes from HF_TOKEN "
+                                   "or `hf auth login`; HF_ENDPOINT chooses the Hub.")
+    p.add_argument("folder", type=Path, help="a dataset folder written by `build`")
+    p.add_argument("--repo-id", required=True, help="the dataset repository, ORG/NAME (created if missing)")
+    p.add_argument("--version", required=True, help="X.Y.Z: must be the folder's dataset version")
+    p.set_defaults(run=cmd_publish)
     return top
 
 
@@ -85,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except TurmoilError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -48,12 +48,14 @@ def write_table(folder: Path, table: str, data: pa.Table, versions: Mapping[str,
     data = data.replace_schema_metadata(metadata)
     paths = shard_paths(table, shards)
     (folder / table).mkdir(parents=True, exist_ok=True)
+    settings = dict(compression="zstd", compression_level=3, use_dictionary=False, write_page_index=True,
+                    write_statistics=True)
     for i, rel in enumerate(paths):
-        part = data.slice(i * rows_per_shard, rows_per_shard) if data.num_rows else data
-        pq.write_table(
-            part, folder / rel, compression="zstd", compression_level=3, use_dictionary=False,
-            write_page_index=True, write_statistics=True, row_group_size=row_group,
-        )
+        if not data.num_rows:  # no row group at all: readers choke on an empty one
+            pq.ParquetWriter(folder / rel, data.schema, **settings).close()
+            continue
+        part = data.slice(i * rows_per_shard, rows_per_shard)
+        pq.write_table(part, folder / rel, row_group_size=row_group, **settings)
     return paths
 
 
@@ -95,9 +97,11 @@ def publish_folder(tmp: Path, out: Path) -> None:
 
 
 def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Mapping,
-                  versions: Mapping[str, str], extra_files: Mapping[str, bytes] | None = None) -> dict:
+                  versions: Mapping[str, str],
+                  extra_files: Mapping[str, bytes | Callable[[Path], bytes]] | None = None) -> dict:
     """Write every table, the report, ``extra_files`` (the card...) and the manifest into a temporary folder
-    beside ``out``, then swap it in. Returns the manifest.
+    beside ``out``, then swap it in. Returns the manifest. A value of ``extra_files`` may be a function of the
+    folder being written, called once the tables are in it (croissant.json lists the shards' sha256).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,7 @@ def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Ma
         (tmp / "build_report.json").write_bytes(dump_json(report))
         for rel, data in (extra_files or {}).items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / rel).write_bytes(data)
+            (tmp / rel).write_bytes(data(tmp) if callable(data) else data)
         files = {
             p.relative_to(tmp).as_posix(): sha256_file(p)
             for p in sorted(tmp.rglob("*")) if p.is_file()
