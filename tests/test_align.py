@@ -1,0 +1,92 @@
+"""Paragraph alignment: hand-written cases with the beads a reader expects."""
+
+from __future__ import annotations
+
+
+
+import pytest
+
+from builder.align import Bead, align, anchors
+
+EN = [
+    "Storm Hilda reaches the northern coast",
+    "Storm Hilda reached the northern coast on Sunday night with winds of up to 140 km/h, cutting power "
+    "to 52,000 homes.",
+    "The weather service had issued its highest warning for three regions on Saturday morning.",
+    "In the port of Brest, two fishing boats broke loose and drifted into the harbour wall.",
+    "Rail traffic between Rennes and Brest was suspended until Monday afternoon.",
+    "The mayor asked residents to stay at home and to avoid the beaches until the wind drops.",
+]
+FR = [
+    "La tempête Hilda atteint la côte nord",
+    "La tempête Hilda a atteint la côte nord dimanche soir avec des vents jusqu'à 140 km/h, privant "
+    "d'électricité 52 000 foyers.",
+    "Le service météorologique avait émis son alerte la plus élevée pour trois régions samedi matin.",
+    "Dans le port de Brest, deux bateaux de pêche ont rompu leurs amarres et ont dérivé contre la digue.",
+    "Le trafic ferroviaire entre Rennes et Brest a été suspendu jusqu'à lundi après-midi.",
+    "Le maire a demandé aux habitants de rester chez eux et d'éviter les plages jusqu'à ce que le vent "
+    "faiblisse.",
+]
+# FR[3] said as two paragraphs
+FR_SPLIT = FR[:3] + [
+    "Dans le port de Brest, deux bateaux de pêche ont rompu leurs amarres.",
+    "Ils ont dérivé contre la digue du port.",
+] + FR[4:]
+CREDIT_EN = "Photo: @coastwatch_fr"
+CREDIT_FR = "photo via @coastwatch_fr"
+
+
+def pairs(beads: list[Bead]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [(b.src, b.tgt) for b in beads]
+
+
+def diagonal(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [((i,), (i,)) for i in range(n)]
+
+
+@pytest.mark.parametrize(("src", "tgt", "expected"), [
+    pytest.param(EN, FR, diagonal(6), id="translation-1-1"),
+    pytest.param(EN, EN, diagonal(6), id="identical"),
+    pytest.param(EN, FR_SPLIT, diagonal(3) + [((3,), (3, 4)), ((4,), (5,)), ((5,), (6,))], id="split-1-2"),
+    pytest.param(FR_SPLIT, EN, diagonal(3) + [((3, 4), (3,)), ((5,), (4,)), ((6,), (5,))], id="merge-2-1"),
+    pytest.param(EN[:3] + ["Subscribe to our newsletter to get the weather news every morning."] + EN[3:], FR,
+                 diagonal(3) + [((3,), ())] + [((i + 1,), (i,)) for i in range(3, 6)], id="omission-1-0"),
+    pytest.param(EN, FR[:4] + ["Publicité : abonnez-vous à notre lettre d'information quotidienne."] + FR[4:],
+                 diagonal(4) + [((), (4,)), ((4,), (5,)), ((5,), (6,))], id="omission-0-1"),
+    pytest.param(EN[:2] + [CREDIT_EN] + EN[2:], FR[:4] + [CREDIT_FR] + FR[4:],
+                 diagonal(2) + [((2,), (4,)), ((3,), (2,)), ((4,), (3,)), ((5,), (5,)), ((6,), (6,))],
+                 id="crossing-credit-by-handle"),
+])
+def test_align_beads(src: list[str], tgt: list[str], expected: list) -> None:
+    assert pairs(align(src, tgt, src_lang="", tgt_lang="")) == expected
+
+
+@pytest.mark.parametrize(("src", "tgt", "expected"), [
+    pytest.param([], [], [], id="both-empty"),
+    pytest.param(["Only one side."], [], [((0,), ())], id="target-empty"),
+    pytest.param([], ["Seulement un côté.", "Deux."], [((), (0,)), ((), (1,))], id="source-empty"),
+])
+def test_align_empty(src: list[str], tgt: list[str], expected: list) -> None:
+    assert pairs(align(src, tgt)) == expected
+
+
+def test_titles_stay_together_when_fixed() -> None:
+    beads = align(["Un titre sans rapport", *FR[1:]], EN, first_fixed=True)
+    assert pairs(beads)[0] == ((0,), (0,))
+
+
+def test_without_model_anchors_and_lengths_align() -> None:
+    # languages the model does not cover: numbers and names carry the alignment
+    src = ["Ergebnis 1934 und 2211", "Meyer gewann 4471 Stimmen in Kassel", "Die Wahlbeteiligung lag bei 61,5 Prozent"]
+    tgt = ["risultato 1934 e 2211", "meyer ha vinto 4471 voti a kassel", "l'affluenza è stata del 61,5 per cento"]
+    assert pairs(align(src, tgt, src_lang="xx", tgt_lang="yy")) == diagonal(3)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("图片来自@ Blizaine", {"@blizaine"}, id="handle-space-case"),
+    pytest.param("1,500 and 1.600, 7", {"1500", "1600", "and"}, id="numbers"),
+    pytest.param("OpenAI 首席 Mira Murati", {"openai", "mira", "murati"}, id="latin-in-cjk"),
+    pytest.param("see https://example.org/a?b=1", {"see", "https://example.org/a?b=1"}, id="url"),
+])
+def test_anchors(text: str, expected: set[str]) -> None:
+    assert anchors(text) == expected
