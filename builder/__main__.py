@@ -48,6 +48,13 @@ def cmd_eval_pages(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_links(args: argparse.Namespace) -> int:
+    from .evaluate import eval_links, format_report
+
+    print(format_report(eval_links(args.gold, args.build)))
+    return 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from huggingface_hub.utils import disable_progress_bars
 
@@ -89,6 +96,14 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("gold", type=Path)
     e.add_argument("build", type=Path)
     e.set_defaults(run=cmd_eval_pages)
+
+    k = sub.add_parser("eval-links", help="translation-link precision, recall and F1 against a gold file",
+                       description="Compare a built dataset's translation_links with gold.json (format of "
+                                   "shared/eval/ntrex-dev/gold.json): article pairs (after transitive closure) and "
+                                   "aligned paragraph pairs.")
+    k.add_argument("gold", type=Path)
+    k.add_argument("build", type=Path)
+    k.set_defaults(run=cmd_eval_links)
 
     p = sub.add_parser("publish", help="publish a dataset folder as one version on the Hugging Face Hub",
                        description="Check the folder, then make one commit holding every file of the version "

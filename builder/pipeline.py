@@ -21,6 +21,7 @@ from .errors import Reject, RejectedInputs, UsageError
 from .executors import run
 from .langid import identify
 from .layouts import NoText, parse
+from .link import link
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
@@ -142,7 +143,10 @@ def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None
         articles.append(article)
         paragraphs.extend(paras)
     results = [d if isinstance(d, Reject) else d[0] for d in done]
-    links: list[dict] = []
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for paragraph in paragraphs:
+        by_article[paragraph["article_id"]].append(paragraph)
+    links = link([a for a in articles if not a["duplicate_of"]], by_article)
     tables = {"articles": articles, "paragraphs": paragraphs, "translation_links": links}
     validate(tables, source_of={a["article_id"]: a["source_path"] for a in articles})
     build_report = report(results, articles)

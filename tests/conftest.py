@@ -13,6 +13,12 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """Models ship inside their packages: no test may reach a hub (the Hub stand-in tests say otherwise)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
 @pytest.fixture(scope="session")
 def seeds_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("seeds") / "dataset"
