@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import HfApi, constants
@@ -233,8 +234,7 @@ def test_datasets_loads_each_published_version_from_the_hub(hub, published, seed
     """)
     folders = {"v1.0.0": seeds_build, "v1.0.1": second_build}
     expected = {f"{tag}/{table}": pq.read_table(folder / table).to_pylist()
-                for tag, folder in folders.items() for table in ("articles", "paragraphs")}
-    # translation_links is empty: `datasets` cannot load a table without rows (see test_card.py)
+                for tag, folder in folders.items() for table in ("articles", "paragraphs", "translation_links")}
     wanted = [key.split("/") for key in expected]
     done = subprocess.run([sys.executable, "-c", script, REPO, json.dumps(wanted)], env=hub_env(hub, tmp_path),
                           capture_output=True, text=True, timeout=120)
@@ -242,6 +242,26 @@ def test_datasets_loads_each_published_version_from_the_hub(hub, published, seed
     loaded = json.loads(done.stdout.splitlines()[-1])
     assert loaded == json.loads(json.dumps(expected, default=str))
     assert check_dataset(seeds_build) and check_dataset(second_build)  # reading never touched the folders
+
+
+def test_turmoil_loads_each_published_version_from_the_hub(hub, published, seeds_build, second_build, tmp_path):
+    """`turmoil.load(table, revision=...)` fetches the tagged version through huggingface_hub's cache and
+    checks it against its manifest; polars reads the same rows from the local folders."""
+    script = textwrap.dedent("""
+        import json, sys
+        import turmoil
+        repo = sys.argv[1]
+        rows = {f"{version}/{table}": turmoil.load(table, revision=version, repo_id=repo).to_dicts()
+                for version in ("1.0.0", "1.0.1") for table in turmoil.TABLES}
+        print(json.dumps(rows, default=str))
+    """)
+    folders = {"1.0.0": seeds_build, "1.0.1": second_build}
+    expected = {f"{version}/{table}": pl.read_parquet(folder / table / "*.parquet").to_dicts()
+                for version, folder in folders.items() for table in ("articles", "paragraphs", "translation_links")}
+    done = subprocess.run([sys.executable, "-c", script, REPO], env=hub_env(hub, tmp_path), capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == json.loads(json.dumps(expected, default=str))
 
 
 # ------------------------------------------------------------------------------------------- changes
