@@ -90,20 +90,18 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("folder", type=Path)
     v.set_defaults(run=cmd_validate)
 
-    e = sub.add_parser("eval-pages", help="language, title and date accuracy against a gold file",
-                       description="Compare a built dataset's articles with gold.json (format of "
-                                   "shared/eval/ntrex-dev/gold.json): language, title, date, paragraphs.")
-    e.add_argument("gold", type=Path)
-    e.add_argument("build", type=Path)
-    e.set_defaults(run=cmd_eval_pages)
-
-    k = sub.add_parser("eval-links", help="translation-link precision, recall and F1 against a gold file",
-                       description="Compare a built dataset's translation_links with gold.json (format of "
-                                   "shared/eval/ntrex-dev/gold.json): article pairs (after transitive closure) and "
-                                   "aligned paragraph pairs.")
-    k.add_argument("gold", type=Path)
-    k.add_argument("build", type=Path)
-    k.set_defaults(run=cmd_eval_links)
+    evaluations = [  # name, what it measures, run
+        ("eval-pages", "language, title, date and paragraphs of the articles", cmd_eval_pages),
+        ("eval-links", "translation_links: article pairs (after transitive closure) and aligned paragraph pairs, "
+                       "precision, recall and F1", cmd_eval_links),
+    ]
+    for name, measures, run in evaluations:
+        e = sub.add_parser(name, help=f"{measures.split(':')[0]} against a gold file",
+                           description=f"Compare a built dataset with gold.json (format of "
+                                       f"shared/eval/ntrex-dev/gold.json): {measures}.")
+        e.add_argument("gold", type=Path)
+        e.add_argument("build", type=Path)
+        e.set_defaults(run=run)
 
     p = sub.add_parser("publish", help="publish a dataset folder as one version on the Hugging Face Hub",
                        description="Check the folder, then make one commit holding every file of the version "

@@ -67,14 +67,20 @@ class ContractViolation(TurmoilError):
         super().__init__(f"{len(violations)} schema violation(s):\n{lines}{more}")
 
 
-class DatasetProblem(TurmoilError):
-    """A dataset folder that does not check out (missing file, wrong checksum, wrong row count...)."""
+class Problems(TurmoilError):
+    """Every problem found at one place (a folder, a repository), one per line."""
 
-    def __init__(self, folder: str, problems: list[str]):
-        self.folder = folder
+    what = "problem(s)"
+
+    def __init__(self, where: str, problems: list[str]):
+        self.where = where
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{folder}: {len(problems)} problem(s):\n{lines}")
+        super().__init__(f"{where}: {len(problems)} {self.what}:\n{lines}")
+
+
+class DatasetProblem(Problems):
+    """A dataset folder that does not check out (missing file, wrong checksum, wrong row count...)."""
 
 
 class CardError(TurmoilError):
@@ -89,11 +95,7 @@ class TagExists(PublishError):
     """The version's tag is already on the Hub: versions are never overwritten."""
 
 
-class RemoteMismatch(PublishError):
+class RemoteMismatch(PublishError, Problems):
     """Files on the Hub after an upload that differ from the local folder: every difference, by file."""
 
-    def __init__(self, where: str, problems: list[str]):
-        self.where = where
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{where}: {len(problems)} file(s) on the Hub do not match the local folder:\n{lines}")
+    what = "file(s) on the Hub do not match the local folder"

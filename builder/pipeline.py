@@ -149,7 +149,7 @@ def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None
     links = link([a for a in articles if not a["duplicate_of"]], by_article)
     tables = {"articles": articles, "paragraphs": paragraphs, "translation_links": links}
     validate(tables, source_of={a["article_id"]: a["source_path"] for a in articles})
-    build_report = report(results, articles)
-    write_dataset(options.out, tables, build_report, versions(), card_files(tables, build_report, versions()))
+    build_report, stamp = report(results, articles), versions()
+    write_dataset(options.out, tables, build_report, stamp, card_files(tables, build_report, stamp))
     return Summary(options.out, len(articles), len(paragraphs), len(links), len(rejects),
                    time.perf_counter() - started)

@@ -41,8 +41,8 @@ _MAGIC = {  # signatures of common binary formats that get saved with a .txt nam
 }
 
 
-def find_inputs(root: Path) -> Iterator[str | Reject]:
-    """Relative paths ('/'-separated) of every file under ``root`` in sorted order; symlinks as Rejects."""
+def _walk(root: Path) -> Iterator[str | Reject]:
+    """Relative paths ('/'-separated) of every file under ``root``, in walk order; symlinks as Rejects."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder {str(root)!r} does not exist or is not a folder")
@@ -69,13 +69,10 @@ def printable(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _ordered(items: list[str | Reject]) -> list[str | Reject]:
-    """Inputs in one global order (os.walk order differs between a folder and its files)."""
-    return sorted(items, key=lambda item: item.path if isinstance(item, Reject) else item)
-
-
 def list_inputs(root: Path) -> list[str | Reject]:
-    return _ordered(list(find_inputs(root)))
+    """Every input under ``root``, sorted by relative path (walk order puts a folder's files before its
+    subfolders'); symbolic links and undecodable names as Rejects."""
+    return sorted(_walk(root), key=lambda item: item.path if isinstance(item, Reject) else item)
 
 
 def decode(data: bytes, path: str) -> tuple[str, str] | Reject:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .text import SENTENCE_END, _LIST_MARK, ends_sentence, narrower, width
+from .text import SENTENCE_END, LIST_MARK, ends_sentence, narrower, width
 
 SHORT = 60  # display width (a CJK character counts two) of a line short enough to be a heading
 
@@ -48,7 +48,7 @@ def classify(texts: list[str]) -> list[str]:
             kinds.append("reference")
         elif short and not ends_sentence(text) and (_IMAGE_WORDS.search(text) or _HANDLE.search(text)):
             kinds.append("caption")
-        elif _LIST_MARK.match(text):
+        elif LIST_MARK.match(text):
             kinds.append("list_item")
         elif i < 3 and _short_line(text) and (_BYLINE_WORDS.search(text) or _BYLINE_START.match(text)):
             kinds.append("byline")

@@ -44,7 +44,7 @@ def lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-_LIST_MARK = re.compile(r"^(?:\d{1,3}[.)、]|[-•*·▪●◦‣]|[a-zA-Z][.)])\s+")
+LIST_MARK = re.compile(r"^(?:\d{1,3}[.)、]|[-•*·▪●◦‣]|[a-zA-Z][.)])\s+")
 
 
 def segment(text: str) -> tuple[list[Unit], bool]:
@@ -66,7 +66,7 @@ def segment(text: str) -> tuple[list[Unit], bool]:
     blank_separated = non_blank > 1 and (len(blocks) - 1) >= 0.5 * (non_blank - 1)
     units: list[Unit] = []
     for block in blocks if blank_separated else [[s] for b in blocks for s in b]:
-        listed = len(block) > 1 and all(_LIST_MARK.match(text[s:e]) for s, e in block[1:])
+        listed = len(block) > 1 and all(LIST_MARK.match(text[s:e]) for s, e in block[1:])
         for group in ([[s] for s in block] if listed else [block]):
             start, end = group[0][0], group[-1][1]
             units.append(Unit(start, end, fold(text[start:end])))
