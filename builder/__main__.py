@@ -16,17 +16,22 @@ from .executors import default_workers
 from .read import MAX_BYTES
 
 
-def _progress(items, total):
+def _progress(total: int):  # type: ignore[no-untyped-def]
     from tqdm import tqdm  # the bar goes to stderr, and only when stderr is a terminal
 
-    return tqdm(items, total=total, unit="file", disable=None, file=sys.stderr)
+    return tqdm(total=total, unit="shard", disable=None, file=sys.stderr).update
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import Options, build
+    from .write import dump_json
 
     summary = build(Options(seeds=args.seeds, out=args.out, allow_rejects=args.allow_rejects,
-                            max_bytes=args.max_bytes, workers=args.workers), progress=_progress)
+                            max_bytes=args.max_bytes, workers=args.workers, executor=args.executor,
+                            ray_address=args.ray_address, work=args.work,
+                            **({"shard_files": args.shard_files} if args.shard_files else {})), progress=_progress)
+    if args.timings:
+        args.timings.write_bytes(dump_json(summary.timings()))
     print(summary)
     return 0
 
@@ -81,7 +86,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=int, default=MAX_BYTES,
                    help=f"inputs larger than this are rejected as too_large (default: {MAX_BYTES})")
     b.add_argument("--workers", type=int, default=default_workers(),
-                   help="processes for the per-document stages (default: the number of cores)")
+                   help="processes for the per-document and linking work (default: the number of cores)")
+    b.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where the work runs: processes on this machine (default), or a Ray cluster (the ray extra)")
+    b.add_argument("--ray-address", default=None,
+                   help="with --executor ray: the address of an existing cluster (e.g. auto, ray://head:10001); "
+                        "default: start a local one")
+    b.add_argument("--work", type=Path, default=None,
+                   help="folder for the work files a stopped build resumes from (default: .OUT.work beside "
+                        "OUT); on a multi-node cluster it must be on storage every node sees")
+    b.add_argument("--shard-files", type=int, default=None,
+                   help="input files per unit of work (default: 256); the output does not depend on it")
+    b.add_argument("--timings", type=Path, default=None,
+                   help="write seconds per stage, pages and input bytes to this JSON file")
     b.set_defaults(run=cmd_build)
 
     v = sub.add_parser("validate", help="re-check a dataset folder",

@@ -1,18 +1,26 @@
 """Stage 8, card: the dataset card (README.md) rendered from dataset_card.md, and croissant.json.
 
 The template holds the prose and the fixed metadata; everything else is derived: the configs and features
-from the schemas (``builder/hf.py``), the figures from the tables and the build report. No timestamps: the
-same data gives the same bytes.
+from the schemas (``builder/hf.py``), the figures from the Parquet shards already written in the output folder
+and from the build report. No timestamps: the same data gives the same bytes.
+
+The figures are read from the shards, never from the rows in memory: row counts from the Parquet footers, the
+rest by reading only the columns needed, one record batch at a time, and counting with ``pyarrow.compute``.
+Memory stays bounded by the batch size and the number of distinct values counted (languages, kinds), with two
+exceptions kept small on purpose: the list of sources (at most ``MAX_LISTED_SOURCES`` rows, else one sentence)
+and the distinct article pairs of the translation links (two string columns in Arrow, one row per pair).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -39,6 +47,9 @@ REMOVAL_REASONS = {
                "and their equivalents in other languages",
 }
 PLACEHOLDER = re.compile(r"\{\{ *([a-z_]+) *\}\}")
+# above this many articles, the Sources section gives their number and total size instead of one row each
+MAX_LISTED_SOURCES = 1000
+BATCH_ROWS = 65_536  # rows per record batch when the card reads a column of the shards
 Files = dict[str, bytes | Callable[[Path], bytes]]
 
 
@@ -71,23 +82,97 @@ def size_category(rows: int) -> str:
     return "n>1B"
 
 
+def shards(folder: Path, table: str) -> list[Path]:
+    """The Parquet shards of ``table`` in ``folder``, in order."""
+    return sorted((Path(folder) / table).glob(f"{SPLIT}-*.parquet"))
+
+
 def shard_sizes(folder: Path, table: str) -> tuple[int, int]:
     """(uncompressed bytes of the data, bytes of the files) of a table's shards: ``num_bytes`` and
     ``download_size`` in the card, read from the Parquet footers, so the same data gives the same numbers."""
-    shards = sorted((folder / table).glob(f"{SPLIT}-*.parquet"))
-    footers = [pq.read_metadata(p) for p in shards]
+    paths = shards(folder, table)
+    footers = [pq.read_metadata(p) for p in paths]
     data = sum(meta.row_group(i).total_byte_size for meta in footers for i in range(meta.num_row_groups))
-    return data, sum(p.stat().st_size for p in shards)
+    return data, sum(p.stat().st_size for p in paths)
 
 
-def front_matter(fixed: Mapping, tables: Mapping[str, Sequence[Mapping]], folder: Path) -> dict:
+def row_count(folder: Path, table: str) -> int:
+    """Rows of a table, from its shards' Parquet footers (no data read)."""
+    return sum(pq.read_metadata(p).num_rows for p in shards(folder, table))
+
+
+def batches(folder: Path, table: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """The columns ``names`` of a table, one record batch at a time, shard after shard."""
+    for path in shards(folder, table):
+        parquet = pq.ParquetFile(path)
+        try:
+            yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(names))
+        finally:
+            parquet.close()
+
+
+def value_counts(folder: Path, table: str, names: Sequence[str]) -> dict[str, Counter]:
+    """How often each value occurs, per column of ``names``, in one pass over those columns only."""
+    counts: dict[str, Counter] = {name: Counter() for name in names}
+    for batch in batches(folder, table, names):
+        for name in names:
+            for item in pc.value_counts(batch.column(name)).to_pylist():
+                counts[name][item["values"]] += item["counts"]
+    return counts
+
+
+def _article_pairs(folder: Path) -> int:
+    """Distinct unordered (source, target) article pairs among the links of level ``article``."""
+    parts = []
+    for batch in batches(folder, "translation_links", ["level", "source_article_id", "target_article_id"]):
+        links = batch.filter(pc.equal(batch.column("level"), "article"))
+        if not links.num_rows:
+            continue
+        source, target = links.column("source_article_id"), links.column("target_article_id")
+        pairs = pa.table({"lo": pc.min_element_wise(source, target), "hi": pc.max_element_wise(source, target)})
+        parts.append(pairs.group_by(["lo", "hi"]).aggregate([]))
+    if not parts:
+        return 0
+    return pa.concat_tables(parts).group_by(["lo", "hi"]).aggregate([]).num_rows
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the card says about the data, read from the shards in the output folder."""
+
+    rows: dict[str, int]  # table -> rows
+    articles_per_lang: Counter
+    paragraphs_per_lang: Counter
+    paragraphs_per_kind: Counter
+    link_levels: Counter
+    article_pairs: int
+
+
+def figures(folder: Path) -> Figures:
+    """The card's figures for the dataset written in ``folder``, reading only the columns they need."""
+    paragraphs = value_counts(folder, "paragraphs", ["lang", "kind"])
+    return Figures(
+        rows={t: row_count(folder, t) for t in TABLES},
+        articles_per_lang=value_counts(folder, "articles", ["lang"])["lang"],
+        paragraphs_per_lang=paragraphs["lang"], paragraphs_per_kind=paragraphs["kind"],
+        link_levels=value_counts(folder, "translation_links", ["level"])["level"],
+        article_pairs=_article_pairs(folder),
+    )
+
+
+def languages(folder: Path) -> list[str]:
+    """The languages of the articles written in ``folder``, sorted."""
+    return sorted(value_counts(folder, "articles", ["lang"])["lang"])
+
+
+def front_matter(fixed: Mapping, folder: Path, data: Figures | None = None) -> dict:
     """The card's YAML: the template's fixed keys, then languages, size, configs and dataset_info."""
-    languages = sorted({a["lang"] for a in tables["articles"]})
+    data = data if data is not None else figures(folder)
     sizes = {t: shard_sizes(folder, t) for t in TABLES}
     return {
         **fixed,
-        "language": languages,
-        "size_categories": [size_category(max(len(tables[t]) for t in TABLES))],
+        "language": sorted(data.articles_per_lang),
+        "size_categories": [size_category(max(data.rows[t] for t in TABLES))],
         "configs": [
             {"config_name": t, "data_files": [{"split": SPLIT, "path": f"{t}/{SPLIT}-*.parquet"}],
              **({"default": True} if i == 0 else {})}
@@ -95,7 +180,7 @@ def front_matter(fixed: Mapping, tables: Mapping[str, Sequence[Mapping]], folder
         ],
         "dataset_info": [
             {"config_name": t, "features": features(t),
-             "splits": [{"name": SPLIT, "num_bytes": sizes[t][0], "num_examples": len(tables[t])}],
+             "splits": [{"name": SPLIT, "num_bytes": sizes[t][0], "num_examples": data.rows[t]}],
              "download_size": sizes[t][1], "dataset_size": sizes[t][0]}
             for t in TABLES
         ],
@@ -140,27 +225,33 @@ def _outcomes(report: Mapping) -> str:
     return line
 
 
-def _languages(tables: Mapping[str, Sequence[Mapping]]) -> str:
-    articles = Counter(a["lang"] for a in tables["articles"])
-    paragraphs = Counter(p["lang"] for p in tables["paragraphs"])
+def _languages(data: Figures) -> str:
+    articles, paragraphs = data.articles_per_lang, data.paragraphs_per_lang
     rows = [(f"`{lang}`", articles.get(lang, 0), paragraphs.get(lang, 0)) for lang in sorted(articles | paragraphs)]
     rows.append(("all", sum(articles.values()), sum(paragraphs.values())))
     return _table(["language", "articles", "paragraphs (by their own language)"], rows)
 
 
-def _links(links: Sequence[Mapping]) -> str:
-    levels = Counter(link["level"] for link in links)
-    pairs = {frozenset((link["source_article_id"], link["target_article_id"])) for link in links
-             if link["level"] == "article"}
-    text = (f"{levels.get('article', 0)} article links ({len(pairs)} article pairs) and "
+def _links(data: Figures) -> str:
+    levels = data.link_levels
+    text = (f"{levels.get('article', 0)} article links ({data.article_pairs} article pairs) and "
             f"{levels.get('paragraph', 0)} paragraph links.")
-    if not links:
+    if not data.rows["translation_links"]:
         text += (" This version has no translation links yet: the table is empty but has its full schema. polars and "
                  "pyarrow read it; `datasets` cannot load a table without rows (it raises an error).")
     return text
 
 
-def _sources(articles: Sequence[Mapping]) -> str:
+def _sources(folder: Path, count: int | None = None) -> str:
+    """One row per article's source page, or, above ``MAX_LISTED_SOURCES`` articles, one sentence."""
+    count = count if count is not None else row_count(folder, "articles")
+    if count > MAX_LISTED_SOURCES:
+        total = sum(pc.sum(batch.column("source_bytes")).as_py() or 0
+                    for batch in batches(folder, "articles", ["source_bytes"]))
+        return (f"This version was built from {count} raw pages, {total} bytes in all: too many to list here. The "
+                "full list is in the articles table, columns `source_path`, `source_sha256` and `source_bytes`.")
+    articles = [a for batch in batches(folder, "articles", ["source_path", "source_sha256", "source_bytes"])
+                for a in batch.to_pylist()]  # at most MAX_LISTED_SOURCES rows
     rows = [(f"`{a['source_path']}`", f"`{a['source_sha256']}`", a["source_bytes"])
             for a in sorted(articles, key=lambda a: a["source_path"])]
     return ("The raw pages this version was built from, as `source_path`, `source_sha256` and `source_bytes` "
@@ -174,43 +265,46 @@ def citation(fixed: Mapping, version: str) -> str:
             f"  version = {{{version}}}\n}}")
 
 
-def _doctest_values(tables: Mapping[str, Sequence[Mapping]]) -> dict[str, str]:
-    per_lang = sorted(Counter(a["lang"] for a in tables["articles"]).items())
-    per_kind = sorted(Counter(p["kind"] for p in tables["paragraphs"]).items())
+def _doctest_values(data: Figures) -> dict[str, str]:
+    per_lang = sorted(data.articles_per_lang.items())
+    per_kind = sorted(data.paragraphs_per_kind.items())
     return {
-        "articles_rows": str(len(tables["articles"])),
-        "paragraphs_rows": str(len(tables["paragraphs"])),
+        "articles_rows": str(data.rows["articles"]),
+        "paragraphs_rows": str(data.rows["paragraphs"]),
         "articles_columns": repr([name for name, _ in columns("articles") if "." not in name]),
         "articles_per_language": repr(per_lang),
         "paragraphs_per_kind": repr(per_kind),
     }
 
 
-def render_card(tables: Mapping[str, Sequence[Mapping]], report: Mapping, versions: Mapping[str, str],
-                folder: Path, template: str | None = None) -> str:
-    """README.md for the dataset written in ``folder`` (its shards must be there already)."""
+def render_card(report: Mapping, versions: Mapping[str, str], folder: Path, template: str | None = None) -> str:
+    """README.md for the dataset written in ``folder`` (its shards must be there already; the figures are read
+    from them)."""
     fixed, body = _split_template(template if template is not None else TEMPLATE.read_text(encoding="utf-8"))
     license_id = fixed.get("license", "")
-    rows = [(f"`{t}`", len(tables[t]), json_schema(t)["description"]) for t in TABLES]
+    data = figures(folder)
+    rows = [(f"`{t}`", data.rows[t], json_schema(t)["description"]) for t in TABLES]
     values = {
         **{k: versions[k] for k in ("dataset_version", "schema_version", "builder_version")},
         "tables": _table(["config", "rows", "one row per"], rows),
-        "languages": _languages(tables),
-        "links": _links(tables["translation_links"]),
+        "languages": _languages(data),
+        "links": _links(data),
         "outcomes": _outcomes(report),
         "removed": _removed(report),
         "fields": _fields(),
-        "sources": _sources(tables["articles"]),
+        "sources": _sources(folder, data.rows["articles"]),
         "citation": citation(fixed, versions["dataset_version"]),
         "license": f"[{license_id.upper()}]({LICENSE_URLS.get(license_id, '')})",
-        **_doctest_values(tables),
+        **_doctest_values(data),
     }
-    meta = yaml.safe_dump(front_matter(fixed, tables, folder), sort_keys=False, allow_unicode=True, width=100)
+    meta = yaml.safe_dump(front_matter(fixed, folder, data), sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{meta}---\n{_fill(body, values)}"
 
 
-def about(tables: Mapping[str, Sequence[Mapping]], versions: Mapping[str, str]) -> dict:
-    """What croissant.json says about the dataset as a whole, from the template and the data."""
+def about(versions: Mapping[str, str], folder: Path | None = None) -> dict:
+    """What croissant.json says about the dataset as a whole. Without ``folder``, from the template alone (and
+    it raises when the template does not fit): everything but ``languages``. With ``folder``, the dataset
+    written there (its shards must be there already) gives ``languages`` too."""
     fixed, body = _split_template(TEMPLATE.read_text(encoding="utf-8"))
     license_id = fixed.get("license", "")
     if license_id not in LICENSE_URLS:
@@ -219,18 +313,24 @@ def about(tables: Mapping[str, Sequence[Mapping]], versions: Mapping[str, str]) 
     if not match:
         raise CardError(f"{TEMPLATE}: no paragraph under a '# ' title to describe the dataset with")
     summary = match.group(1).replace("\n", " ")
-    return {
+    fields = {
         "name": fixed.get("pretty_name", "turmoil"), "description": summary, "license": LICENSE_URLS[license_id],
         "version": versions["dataset_version"], "citation": citation(fixed, versions["dataset_version"]),
-        "languages": sorted({a["lang"] for a in tables["articles"]}), "keywords": fixed.get("tags", []),
+        "keywords": fixed.get("tags", []),
     }
+    return fields if folder is None else {**fields, "languages": languages(folder)}
 
 
-def card_files(tables: Mapping[str, Sequence[Mapping]], report: Mapping, versions: Mapping[str, str]) -> Files:
+def card_files(report: Mapping, versions: Mapping[str, str]) -> Files:
     """Files that describe the dataset, by path relative to the output folder. Each is a function of the folder
-    being written, called once the shards are in it: the card gives their sizes, croissant.json their sha256."""
-    about_ = about(tables, versions)  # fail before anything is written when the template does not fit
-    return {
-        "README.md": lambda folder: render_card(tables, report, versions, folder).encode("utf-8"),
-        "croissant.json": partial(croissant_bytes, about=about_),
-    }
+    being written, called once the shards are in it: the card reads its figures and sizes from them,
+    croissant.json their sha256 and the languages. The template is checked here, before anything is written."""
+    about_ = about(versions)  # fail before anything is written when the template does not fit
+
+    def readme(folder: Path) -> bytes:
+        return render_card(report, versions, folder).encode("utf-8")
+
+    def croissant_json(folder: Path) -> bytes:
+        return croissant_bytes(folder, about={**about_, "languages": languages(folder)})
+
+    return {"README.md": readme, "croissant.json": croissant_json}

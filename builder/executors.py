@@ -1,35 +1,143 @@
-"""Where the per-document work runs. An executor maps a picklable function over inputs, in input order.
+"""Where the heavy work runs. A unit of work is a shard of the corpus (a list of input files, or a batch of
+candidate pairs); its result is the bytes of one shard file. ``run_units`` writes each result to
+``<workdir>/<unit>.arrow`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
+where it stopped: a unit whose marker matches its fingerprint and whose file matches the marker's sha256 is
+not run again.
 
-``local`` runs it in this process (one worker) or in a pool of processes. The output never depends on the
-executor or the number of workers: results come back in input order.
+An executor maps a picklable function over payloads and yields ``(index, result)`` as units finish, with at
+most a few units in flight per worker (memory stays bounded however many units there are). Two executors:
+
+- ``LocalExecutor``: this process (1 worker) or a pool of ``workers`` processes. Never imports Ray.
+- ``RayExecutor``: tasks on a Ray cluster (``builder.ray_executor``, the ``ray`` extra), local or remote.
+
+Results are written in unit order of their names, and merged in that order, so the output bytes never depend
+on the executor, the number of workers or the order in which units finish.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
-T = TypeVar("T")
-R = TypeVar("R")
+IN_FLIGHT = 2  # units submitted per worker ahead of the results read back
 
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def local(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> Iterator[R]:
-    """``fn`` over ``items`` in order, in ``workers`` processes (in this one when workers is 1)."""
-    if workers <= 1 or len(items) < 2:
-        yield from map(fn, items)
-        return
-    chunk = max(1, min(64, len(items) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(fn, items, chunksize=chunk)
+class Executor(Protocol):
+    workers: int
+
+    def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
+        """``fn(payload)`` for every payload, yielded as ``(index, result)`` in any order."""
+
+    def close(self) -> None: ...
 
 
-def run(fn: Callable[[T], R], items: Sequence[T], workers: int = 1,
-        progress: Callable[[Iterable[R], int], Iterable[R]] | None = None) -> list[R]:
-    results = local(fn, items, workers)
-    return list(progress(results, len(items)) if progress else results)
+class LocalExecutor:
+    """Processes on this machine: in this one when ``workers`` is 1, else a pool of ``workers``."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
+        if self.workers == 1 or len(payloads) < 2:
+            for i, payload in enumerate(payloads):
+                yield i, fn(payload)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        pending: dict[Future, int] = {}
+        items = iter(enumerate(payloads))
+        while True:
+            while len(pending) < IN_FLIGHT * self.workers:
+                nxt = next(items, None)
+                if nxt is None:
+                    break
+                pending[self._pool.submit(fn, nxt[1])] = nxt[0]
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=pending.__getitem__):
+                yield pending.pop(future), future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def make_executor(name: str = "local", workers: int = 1, address: str | None = None) -> Executor:
+    """The executor called ``name`` ("local" or "ray"); Ray is imported only when asked for."""
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(workers, address)
+    raise ValueError(f"unknown executor {name!r}: use 'local' or 'ray'")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One shard of work: its file name stem, what determines its result, and what the function needs."""
+
+    name: str
+    fingerprint: str
+    payload: Any
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _done(workdir: Path, unit: Unit) -> bool:
+    marker, data = workdir / f"{unit.name}.done", workdir / f"{unit.name}.arrow"
+    try:
+        mark = json.loads(marker.read_bytes())
+    except (OSError, ValueError):
+        return False
+    if mark.get("fingerprint") != unit.fingerprint or not data.is_file() or data.stat().st_size != mark.get("bytes"):
+        return False
+    digest = hashlib.sha256()
+    with open(data, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == mark.get("sha256")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Unit], workdir: Path,
+              progress: Callable[[int], None] | None = None) -> tuple[list[Path], int]:
+    """Run every unit not already done; return the result files in unit order, and how many units ran
+    (the others were resumed from an earlier, interrupted run). ``progress(n)`` is told of every unit finished
+    or resumed."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    todo = [u for u in units if not _done(workdir, u)]
+    if progress and len(todo) < len(units):
+        progress(len(units) - len(todo))
+    for i, result in executor.map(fn, [u.payload for u in todo]):
+        unit = todo[i]
+        _write_atomic(workdir / f"{unit.name}.arrow", result)
+        mark = {"fingerprint": unit.fingerprint, "bytes": len(result),
+                "sha256": hashlib.sha256(result).hexdigest()}
+        _write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
+        if progress:
+            progress(1)
+    return [workdir / f"{u.name}.arrow" for u in units], len(todo)

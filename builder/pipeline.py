@@ -1,34 +1,50 @@
-"""The build, top to bottom. Each stage is a plain function in its own module:
+"""The build, top to bottom. Each stage is a plain function in its own module; the corpus streams through
+in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and compact keys, never the corpus:
 
-    read -> parse -> normalize -> identify language -> dedupe key     (per document, in the workers)
-    deduplicate -> rows -> link -> validate -> card -> write          (per corpus)
+1. per shard, in the workers: read -> parse -> normalize -> identify language -> rows and keys
+   (dedupe key, link key), written to a work file with a completion marker;
+2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
+3. per batch of ``PAIRS_PER_UNIT`` candidate pairs, in the workers: align and link;
+4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
+   the manifest, and swap the folder in.
+
+Work files live in ``.<out>.work/`` beside the output (or ``--work``); a build that is stopped resumes
+from the shards it finished. Units are cut from the sorted inputs and merged in order, so the output bytes
+never depend on the executor, the number of workers or the order in which units finish.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import os
+import pickle
+import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import vectors
 from .card import card_files
-from .contract import validate
+from .contract import TABLES, violations
 from .dedupe import DedupeKey, dedupe_key, duplicates
-from .errors import Reject, RejectedInputs, UsageError
-from .executors import run
+from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, UsageError
+from .executors import Executor, Unit, fingerprint, make_executor, run_units
 from .langid import identify
 from .layouts import NoText, parse
-from .link import link
+from .link import LinkKey, article_units, candidate_pairs, link_batch, link_key
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
 from .versions import versions
-from .write import write_dataset
+from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
-PER_DOCUMENT: tuple[Callable[[Page], Page], ...] = (normalize, identify)
+SHARD_FILES = 256  # input files per unit of per-document work
+PAIRS_PER_UNIT = 128  # candidate pairs per unit of linking work
+PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
 @dataclass(frozen=True)
@@ -37,7 +53,11 @@ class Options:
     out: Path
     allow_rejects: bool = False
     max_bytes: int = MAX_BYTES
-    workers: int = 1  # processes for the per-document stages; the command line defaults to every core
+    workers: int = 1  # processes for the per-document and linking work; the command line defaults to every core
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None  # an existing Ray cluster; None starts a local one
+    work: Path | None = None  # work files; default .<out>.work beside the output
+    shard_files: int = SHARD_FILES  # input files per unit of per-document work (the output does not depend on it)
 
 
 @dataclass(frozen=True)
@@ -48,29 +68,31 @@ class Summary:
     links: int
     rejects: int
     seconds: float
+    pages: int = 0
+    input_bytes: int = 0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (per-document ones summed over workers)
+    resumed: int = 0  # work units taken from an earlier, interrupted run
 
     def __str__(self) -> str:
+        resumed = f" ({self.resumed} shards resumed)" if self.resumed else ""
         return (f"built {self.out}: {self.articles} articles, {self.paragraphs} paragraphs, {self.links} links, "
-                f"{self.rejects} rejects in {self.seconds:.1f} s")
+                f"{self.rejects} rejects in {self.seconds:.1f} s{resumed}")
+
+    def timings(self) -> dict:
+        return {"pages": self.pages, "input_bytes": self.input_bytes, "seconds": self.seconds,
+                "stages": self.stages}
 
 
-Done = tuple[Page, DedupeKey]
+@dataclass(frozen=True)
+class Doc:
+    """What the per-document stages make of one input: a reject, or its rows and keys."""
 
-
-def process(root: Path, item: str | Reject, max_bytes: int = MAX_BYTES) -> Done | Reject:
-    """One input file through the per-document stages."""
-    if isinstance(item, Reject):
-        return item
-    source = read(root, item, max_bytes)
-    if isinstance(source, Reject):
-        return source
-    try:
-        page = parse(source)
-    except NoText:
-        return Reject(item, "no_text", "no line of text to take as a title")
-    for stage in PER_DOCUMENT:
-        page = stage(page)
-    return page, dedupe_key(page)
+    path: str
+    reject: Reject | None = None
+    article: dict | None = None  # the articles row, before deduplication
+    paragraphs: tuple[dict, ...] = ()
+    dedupe: DedupeKey | None = None
+    link: LinkKey | None = None
 
 
 def article_id(page: Page) -> str:
@@ -78,18 +100,17 @@ def article_id(page: Page) -> str:
     return "a" + hashlib.sha256(key).hexdigest()[:16]
 
 
-def rows(page: Page, duplicate_of: str | None = None) -> tuple[dict, list[dict]]:
-    """A page as one articles row and its paragraphs rows (fields exactly as in schema/); a duplicate has
-    no paragraphs rows."""
+def rows(page: Page) -> tuple[dict, list[dict]]:
+    """A page as one articles row and its paragraphs rows (fields exactly as in schema/)."""
     aid = article_id(page)
     article = {
         "article_id": aid, "lang": page.lang, "title": page.title, "published": page.published,
         "source_path": page.source.path, "source_sha256": page.source.sha256, "source_bytes": page.source.size,
         "source_encoding": page.source.encoding, "layout": page.layout,
-        "paragraph_count": 0 if duplicate_of else len(page.paragraphs), "duplicate_of": duplicate_of,
+        "paragraph_count": len(page.paragraphs), "duplicate_of": None,
         "removed": [{"char_start": s.start, "char_end": s.end, "reason": s.label} for s in page.removed],
     }
-    paragraphs = [] if duplicate_of else [
+    paragraphs = [
         {"paragraph_id": f"{aid}-p{i}", "article_id": aid, "position": i, "kind": p.kind, "text": p.text,
          "lang": p.lang, "char_start": p.start, "char_end": p.end}
         for i, p in enumerate(page.paragraphs)
@@ -97,59 +118,276 @@ def rows(page: Page, duplicate_of: str | None = None) -> tuple[dict, list[dict]]
     return article, paragraphs
 
 
-def report(results: list[Page | Reject], articles: list[dict]) -> dict:
-    """What became of every input, and how much was removed for which reason."""
-    by_path = {a["source_path"]: a for a in articles}
-    removed: dict[str, Counter] = defaultdict(Counter)
-    files = []
-    for result in results:
-        if isinstance(result, Reject):
-            files.append({"path": result.path, "outcome": "rejected", "reason": result.reason})
-            continue
-        article = by_path[result.source.path]
-        per_reason: Counter[str] = Counter()
-        for span in result.removed:
-            per_reason[span.label] += span.end - span.start
-            removed[span.label]["spans"] += 1
-            removed[span.label]["chars"] += span.end - span.start
-        files.append({
-            "path": result.source.path, "outcome": "duplicate" if article["duplicate_of"] else "article",
-            "article_id": article["article_id"], "duplicate_of": article["duplicate_of"], "encoding": result.source.encoding, "layout": result.layout,
-            "lang": result.lang, "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason),
-        })
-    outcomes = Counter(f["outcome"] for f in files)
-    return {
-        "inputs": len(results), "outcomes": dict(outcomes), "removed": {k: dict(v) for k, v in removed.items()},
-        "rejects": [r.as_dict() for r in results if isinstance(r, Reject)], "files": files,
-    }
+def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> Doc:
+    """One input file through the per-document stages; ``clock`` gathers seconds per stage."""
+    if isinstance(item, Reject):
+        return Doc(item.path, reject=item)
+    t = time.perf_counter()
+    source = read(root, item, max_bytes)
+    clock["read"] += (now := time.perf_counter()) - t
+    if isinstance(source, Reject):
+        return Doc(item, reject=source)
+    try:
+        page = parse(source)
+    except NoText:
+        return Doc(item, reject=Reject(item, "no_text", "no line of text to take as a title"))
+    finally:
+        clock["parse"] += (t := time.perf_counter()) - now
+    for name, stage in PER_DOCUMENT:
+        page = stage(page)
+        clock[name] += (now := time.perf_counter()) - t
+        t = now
+    article, paragraphs = rows(page)
+    doc = Doc(item, article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page),
+              link=link_key(article, paragraphs))
+    clock["keys"] += time.perf_counter() - t
+    return doc
 
 
-def build(options: Options, progress: Callable[[Iterable, int], Iterator] | None = None) -> Summary:
+def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
+    """A unit of per-document work: its inputs' Docs and the seconds per stage, pickled."""
+    root, items, max_bytes = payload
+    clock: Counter[str] = Counter()
+    docs = [process(Path(root), item, max_bytes, clock) for item in items]
+    return pickle.dumps((docs, dict(clock)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_shard(path: str):  # type: ignore[no-untyped-def]
+    """A work file's contents (a worker keeps the last few it read: linking reads them by article)."""
+    st = os.stat(path)
+    return _load(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: str, size: int, mtime_ns: int):  # type: ignore[no-untyped-def]
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
+    """A unit of encoder work: the aligner's view (``Units``) of the articles at ``indexes`` of one work file,
+    each article encoded once however many candidate pairs it is in; pickled."""
+    path, indexes = payload
+    docs = load_shard(path)[0]
+    feats = {}
+    for i in indexes:
+        doc = docs[i]
+        assert doc.article is not None
+        feats[doc.article["article_id"]] = article_units(doc.article, doc.paragraphs)
+    return pickle.dumps(feats, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str]]]) -> bytes:
+    """A unit of linking work: the links of a batch of candidate pairs, from the work files; pickled."""
+    pairs, where = payload
+    docs = {aid: load_shard(path)[0][index] for aid, (path, index, _) in where.items()}
+    feats = {aid: load_shard(units)[aid] for aid, (_, _, units) in where.items()}
+    links = link_batch(pairs, {a: d.link for a, d in docs.items()}, {a: d.article for a, d in docs.items()},
+                       {a: d.paragraphs for a, d in docs.items()}, feats)
+    return pickle.dumps((links, {}), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _stat(root: Path, item: str | Reject) -> object:
+    if isinstance(item, Reject):
+        return item.as_dict()
+    try:
+        st = os.lstat(root / item)
+    except OSError as err:
+        return [item, str(err)]
+    return [item, st.st_size, st.st_mtime_ns]
+
+
+def _units(root: Path, inputs: Sequence[str | Reject], max_bytes: int, stamp: dict, size: int) -> list[Unit]:
+    units = []
+    for n, start in enumerate(range(0, len(inputs), size)):
+        items = inputs[start:start + size]
+        units.append(Unit(f"docs-{n:06d}", fingerprint(stamp, max_bytes, [_stat(root, i) for i in items]),
+                          (str(root), items, max_bytes)))
+    return units
+
+
+def _docs(files: Sequence[Path], clock: Counter) -> Iterator[Doc]:
+    for path in files:
+        docs, seconds = load_shard(str(path))
+        clock.update(seconds)
+        yield from docs
+
+
+def _report_entry(doc: Doc, article: dict) -> dict:
+    assert doc.article is not None
+    per_reason: Counter[str] = Counter()
+    for span in article["removed"]:
+        per_reason[span["reason"]] += span["char_end"] - span["char_start"]
+    return {"path": article["source_path"], "outcome": "duplicate" if article["duplicate_of"] else "article",
+            "article_id": article["article_id"], "duplicate_of": article["duplicate_of"],
+            "encoding": article["source_encoding"], "layout": article["layout"], "lang": article["lang"],
+            "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason)}
+
+
+class _Timer:
+    def __init__(self, clock: Counter) -> None:
+        self.clock = clock
+
+    def __call__(self, name: str):  # type: ignore[no-untyped-def]
+        return _Lap(self.clock, name)
+
+
+class _Lap:
+    def __init__(self, clock: Counter, name: str) -> None:
+        self.clock, self.name = clock, name
+
+    def __enter__(self) -> None:
+        self.t = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.clock[self.name] += time.perf_counter() - self.t
+
+
+def build(options: Options, progress: Callable[[int], Callable[[int], None]] | None = None) -> Summary:
+    """Build the dataset folder ``options.out`` from ``options.seeds``. ``progress(total)``, when given, is
+    called with the number of input shards and returns a function told how many more are done.
+
+    The work files are removed when the build ends, whether it succeeds or fails on the data (rejects,
+    violations); a build that is interrupted (killed, Ctrl-C, out of memory) leaves them, to resume from."""
+    seeds, out = Path(options.seeds), Path(options.out)
+    if out.resolve().is_relative_to(seeds.resolve()):
+        raise UsageError(f"--out {out} is inside --seeds {seeds}: the next build would read its own output as "
+                         "pages; write it elsewhere")
+    work = Path(options.work) if options.work else out.parent / f".{out.name}.work"
+    try:
+        return _build(options, seeds, out, work, progress)
+    except TurmoilError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _build(options: Options, seeds: Path, out: Path, work: Path,
+           progress: Callable[[int], Callable[[int], None]] | None) -> Summary:
     started = time.perf_counter()
-    if Path(options.out).resolve().is_relative_to(Path(options.seeds).resolve()):
-        raise UsageError(f"--out {options.out} is inside --seeds {options.seeds}: the next build would read its "
-                         "own output as pages; write it elsewhere")
-    inputs = list_inputs(options.seeds)
-    work = functools.partial(process, options.seeds, max_bytes=options.max_bytes)
-    done = run(work, inputs, options.workers, progress)
-    rejects = [r for r in done if isinstance(r, Reject)]
-    if rejects and not options.allow_rejects:
-        raise RejectedInputs(rejects)
-    pages = [d[0] for d in done if not isinstance(d, Reject)]
-    duplicate_of = duplicates([d[1] for d in done if not isinstance(d, Reject)])
-    articles, paragraphs = [], []
-    for i, page in enumerate(pages):
-        article, paras = rows(page, article_id(pages[duplicate_of[i]]) if i in duplicate_of else None)
-        articles.append(article)
-        paragraphs.extend(paras)
-    results = [d if isinstance(d, Reject) else d[0] for d in done]
-    by_article: dict[str, list[dict]] = defaultdict(list)
-    for paragraph in paragraphs:
-        by_article[paragraph["article_id"]].append(paragraph)
-    links = link([a for a in articles if not a["duplicate_of"]], by_article)
-    tables = {"articles": articles, "paragraphs": paragraphs, "translation_links": links}
-    validate(tables, source_of={a["article_id"]: a["source_path"] for a in articles})
-    build_report, stamp = report(results, articles), versions()
-    write_dataset(options.out, tables, build_report, stamp, card_files(tables, build_report, stamp))
-    return Summary(options.out, len(articles), len(paragraphs), len(links), len(rejects),
-                   time.perf_counter() - started)
+    stamp = versions()
+    inputs = list_inputs(seeds)
+    units = _units(seeds.resolve(), inputs, options.max_bytes, stamp, max(1, options.shard_files))
+    clock: Counter[str] = Counter()
+    timer = _Timer(clock)
+    if any(isinstance(i, str) for i in inputs):
+        vectors.ensure()  # distilled once here, so that workers only read it
+    executor: Executor = make_executor(options.executor, options.workers, options.ray_address)
+    try:
+        files, ran = run_units(executor, process_shard, units, work / "docs", progress(len(units)) if progress else None)
+        # 2. keys only: duplicates, candidate pairs
+        rejects: list[Reject] = []
+        dedupe_keys: list[DedupeKey] = []
+        link_keys: list[LinkKey] = []
+        where: dict[str, tuple[str, int]] = {}
+        ids: list[str] = []
+        pages = input_bytes = 0
+        for path in files:
+            docs, _ = load_shard(str(path))
+            for index, doc in enumerate(docs):
+                if doc.reject is not None:
+                    rejects.append(doc.reject)
+                    continue
+                assert doc.article is not None and doc.dedupe is not None and doc.link is not None
+                pages += 1
+                input_bytes += doc.article["source_bytes"]
+                ids.append(doc.article["article_id"])
+                dedupe_keys.append(doc.dedupe)
+                link_keys.append(doc.link)
+                where[doc.article["article_id"]] = (str(path), index)
+        if rejects and not options.allow_rejects:
+            raise RejectedInputs(rejects)
+        with timer("dedupe"):
+            duplicate_of = {ids[i]: ids[j] for i, j in duplicates(dedupe_keys).items()}
+        del dedupe_keys
+        with timer("candidates"):
+            live = [k for k in link_keys if k.article_id not in duplicate_of]
+            pairs = list(candidate_pairs(live))
+        del link_keys, live
+        # 3. linking, in units of candidate pairs
+        with timer("link"):
+            paired = {a for pair in pairs for a in pair}
+            by_shard: dict[str, list[int]] = defaultdict(list)
+            for aid in sorted(paired, key=where.__getitem__):
+                by_shard[where[aid][0]].append(where[aid][1])
+            embed_units = [Unit(f"units-{Path(path).stem}", fingerprint(stamp, Path(path).name, indexes),
+                                (path, indexes)) for path, indexes in by_shard.items()]
+            unit_files, embed_ran = run_units(executor, embed_unit, embed_units, work / "units")
+            units_of = {Path(u.payload[0]).stem: str(f) for u, f in zip(embed_units, unit_files)}
+            link_units = []
+            for n, start in enumerate(range(0, len(pairs), PAIRS_PER_UNIT)):
+                batch = pairs[start:start + PAIRS_PER_UNIT]
+                involved = {a: (*where[a], units_of[Path(where[a][0]).stem]) for pair in batch for a in pair}
+                link_units.append(Unit(f"links-{n:06d}", fingerprint(stamp, batch, sorted(
+                    (a, Path(p).name) for a, (p, _, _) in involved.items())), (batch, involved)))
+            link_files, link_ran = run_units(executor, link_unit, link_units, work / "links")
+            ran += embed_ran + link_ran
+    finally:
+        executor.close()
+    del where, pairs
+    # 4. validate and write, streaming the work files in order
+    tmp = new_folder(out)
+    try:
+        counts, found = _write(tmp, files, link_files, duplicate_of, rejects, stamp, clock, timer)
+        if found:
+            raise ContractViolation(found)
+        with timer("card"):
+            report_summary = json.loads((tmp / "build_report.json").read_bytes())
+            finish_folder(tmp, out, stamp, counts, card_files(report_summary, stamp))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    stages = {name: round(clock[name], 3) for name in
+              ("read", "parse", "normalize", "identify", "keys", "dedupe", "candidates", "link", "validate",
+               "write", "card")}
+    return Summary(out, counts["articles"], counts["paragraphs"], counts["translation_links"], len(rejects),
+                   time.perf_counter() - started, pages, input_bytes, stages,
+                   resumed=len(units) + len(embed_units) + len(link_units) - ran)
+
+
+def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplicate_of: dict[str, str],
+           rejects: Sequence[Reject], stamp: dict, clock: Counter, timer: _Timer) -> tuple[dict, list]:
+    """Stream the work files into the tables and the report; return row counts and every violation."""
+    writers = {t: TableWriter(tmp, t, stamp) for t in TABLES}
+    found: list = []
+    report = JsonListWriter(tmp / "build_report.json", "files")
+    outcomes: Counter[str] = Counter()
+    removed: dict[str, Counter] = defaultdict(Counter)
+    inputs = 0
+    for doc in _docs(files, clock):
+        inputs += 1
+        if doc.reject is not None:
+            report.add({"path": doc.reject.path, "outcome": "rejected", "reason": doc.reject.reason})
+            outcomes["rejected"] += 1
+            continue
+        assert doc.article is not None
+        dup = duplicate_of.get(doc.article["article_id"])
+        article = {**doc.article, "duplicate_of": dup, "paragraph_count": 0 if dup else doc.article["paragraph_count"]}
+        paragraphs = [] if dup else list(doc.paragraphs)
+        source_of = {article["article_id"]: article["source_path"]}
+        with timer("validate"):
+            found += violations("articles", [article], source_of)
+            found += violations("paragraphs", paragraphs, source_of)
+        with timer("write"):
+            writers["articles"].add([article])
+            writers["paragraphs"].add(paragraphs)
+        entry = _report_entry(doc, article)
+        report.add(entry)
+        outcomes[entry["outcome"]] += 1
+        for span in article["removed"]:
+            removed[span["reason"]]["spans"] += 1
+            removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
+    for path in link_files:
+        links, _ = load_shard(str(path))
+        with timer("validate"):
+            found += violations("translation_links", links)
+        with timer("write"):
+            writers["translation_links"].add(links)
+    with timer("write"):
+        counts = {t: w.count for t, w in writers.items()}
+        for w in writers.values():
+            w.close()
+        report.close({"inputs": inputs, "outcomes": dict(outcomes),
+                      "removed": {k: dict(v) for k, v in removed.items()},
+                      "rejects": [r.as_dict() for r in rejects]})
+    return counts, found

