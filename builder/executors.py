@@ -1,6 +1,6 @@
 """Where the heavy work runs. A unit of work is a shard of the corpus (a list of input files, or a batch of
-candidate pairs); its result is the bytes of one shard file. ``run_units`` writes each result to
-``<workdir>/<unit>.arrow`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
+candidate pairs); its result is the bytes of one work file (pickled records: private to the build, never shipped). ``run_units`` writes each result to
+``<workdir>/<unit>.part`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
 where it stopped: a unit whose marker matches its fingerprint and whose file matches the marker's sha256 is
 not run again.
 
@@ -100,7 +100,7 @@ def fingerprint(*parts: object) -> str:
 
 
 def _done(workdir: Path, unit: Unit) -> bool:
-    marker, data = workdir / f"{unit.name}.done", workdir / f"{unit.name}.arrow"
+    marker, data = workdir / f"{unit.name}.done", workdir / f"{unit.name}.part"
     try:
         mark = json.loads(marker.read_bytes())
     except (OSError, ValueError):
@@ -134,10 +134,10 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Un
         progress(len(units) - len(todo))
     for i, result in executor.map(fn, [u.payload for u in todo]):
         unit = todo[i]
-        _write_atomic(workdir / f"{unit.name}.arrow", result)
+        _write_atomic(workdir / f"{unit.name}.part", result)
         mark = {"fingerprint": unit.fingerprint, "bytes": len(result),
                 "sha256": hashlib.sha256(result).hexdigest()}
         _write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
         if progress:
             progress(1)
-    return [workdir / f"{u.name}.arrow" for u in units], len(todo)
+    return [workdir / f"{u.name}.part" for u in units], len(todo)
