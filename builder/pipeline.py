@@ -44,6 +44,7 @@ from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
 SHARD_FILES = 256  # input files per unit of per-document work
 PAIRS_PER_UNIT = 128  # candidate pairs per unit of linking work
+KEPT_SHARDS = 4  # work files a process keeps in memory while linking
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
@@ -152,16 +153,22 @@ def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
     return pickle.dumps((docs, dict(clock)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def read_work(path: str | Path):  # type: ignore[no-untyped-def]
+    """A work file's contents."""
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
 def load_shard(path: str):  # type: ignore[no-untyped-def]
-    """A work file's contents (a worker keeps the last few it read: linking reads them by article)."""
+    """A work file's contents, for linking, which reads them by article: a process keeps the last
+    ``KEPT_SHARDS`` it read (so memory stays bounded however large the corpus)."""
     st = os.stat(path)
     return _load(path, st.st_size, st.st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=KEPT_SHARDS)
 def _load(path: str, size: int, mtime_ns: int):  # type: ignore[no-untyped-def]
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    return read_work(path)
 
 
 def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
@@ -208,7 +215,7 @@ def _units(root: Path, inputs: Sequence[str | Reject], max_bytes: int, stamp: di
 
 def _docs(files: Sequence[Path], clock: Counter) -> Iterator[Doc]:
     for path in files:
-        docs, seconds = load_shard(str(path))
+        docs, seconds = read_work(path)
         clock.update(seconds)
         yield from docs
 
@@ -282,7 +289,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         ids: list[str] = []
         pages = input_bytes = 0
         for path in files:
-            docs, _ = load_shard(str(path))
+            docs, _ = read_work(path)
             for index, doc in enumerate(docs):
                 if doc.reject is not None:
                     rejects.append(doc.reject)
@@ -320,6 +327,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 link_units.append(Unit(f"links-{n:06d}", fingerprint(stamp, batch, sorted(
                     (a, Path(p).name) for a, (p, _, _) in involved.items())), (batch, involved)))
             link_files, link_ran = run_units(executor, link_unit, link_units, work / "links")
+            _load.cache_clear()
             ran += embed_ran + link_ran
     finally:
         executor.close()
@@ -378,7 +386,7 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
             removed[span["reason"]]["spans"] += 1
             removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
     for path in link_files:
-        links, _ = load_shard(str(path))
+        links, _ = read_work(path)
         with timer("validate"):
             found += violations("translation_links", links)
         with timer("write"):
