@@ -28,8 +28,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     summary = build(Options(seeds=args.seeds, out=args.out, allow_rejects=args.allow_rejects,
                             max_bytes=args.max_bytes, workers=args.workers, executor=args.executor,
-                            ray_address=args.ray_address, work=args.work,
-                            **({"shard_files": args.shard_files} if args.shard_files else {})), progress=_progress)
+                            ray_address=args.ray_address, work=args.work, shard_files=args.shard_files),
+                    progress=_progress)
     if args.timings:
         args.timings.write_bytes(dump_json(summary.timings()))
     print(summary)

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 
 from .contract import TABLES, arrow_schema, violations
 from .errors import DatasetProblem
-from .write import METADATA_PREFIX, sha256_file
+from .files import sha256_file
+from .write import METADATA_PREFIX
 
 
 def _rows(table) -> list[dict]:

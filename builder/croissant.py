@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from .contract import TABLES, arrow_schema, json_schema
 from .hf import PRIMARY_KEY, croissant_type, descriptions
-from .write import sha256_file
+from .files import sha256_file
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 PARQUET = "application/x-parquet"

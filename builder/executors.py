@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .files import sha256_file, write_atomic
+
 IN_FLIGHT = 2  # units submitted per worker ahead of the results read back
 
 
@@ -107,20 +109,7 @@ def _done(workdir: Path, unit: Unit) -> bool:
         return False
     if mark.get("fingerprint") != unit.fingerprint or not data.is_file() or data.stat().st_size != mark.get("bytes"):
         return False
-    digest = hashlib.sha256()
-    with open(data, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == mark.get("sha256")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return sha256_file(data) == mark.get("sha256")
 
 
 def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Unit], workdir: Path,
@@ -134,10 +123,10 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Un
         progress(len(units) - len(todo))
     for i, result in executor.map(fn, [u.payload for u in todo]):
         unit = todo[i]
-        _write_atomic(workdir / f"{unit.name}.part", result)
+        write_atomic(workdir / f"{unit.name}.part", result)
         mark = {"fingerprint": unit.fingerprint, "bytes": len(result),
                 "sha256": hashlib.sha256(result).hexdigest()}
-        _write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
+        write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
         if progress:
             progress(1)
     return [workdir / f"{u.name}.part" for u in units], len(todo)

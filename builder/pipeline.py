@@ -24,6 +24,7 @@ import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,8 @@ class Options:
     executor: str = "local"  # or "ray"
     ray_address: str | None = None  # an existing Ray cluster; None starts a local one
     work: Path | None = None  # work files; default .<out>.work beside the output
-    shard_files: int = SHARD_FILES  # input files per unit of per-document work (the output does not depend on it)
+    shard_files: int | None = None  # input files per unit of per-document work (default SHARD_FILES); the output
+    # does not depend on it
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,6 @@ class Summary:
 class Doc:
     """What the per-document stages make of one input: a reject, or its rows and keys."""
 
-    path: str
     reject: Reject | None = None
     article: dict | None = None  # the articles row, before deduplication
     paragraphs: tuple[dict, ...] = ()
@@ -122,16 +123,16 @@ def rows(page: Page) -> tuple[dict, list[dict]]:
 def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> Doc:
     """One input file through the per-document stages; ``clock`` gathers seconds per stage."""
     if isinstance(item, Reject):
-        return Doc(item.path, reject=item)
+        return Doc(reject=item)
     t = time.perf_counter()
     source = read(root, item, max_bytes)
     clock["read"] += (now := time.perf_counter()) - t
     if isinstance(source, Reject):
-        return Doc(item, reject=source)
+        return Doc(reject=source)
     try:
         page = parse(source)
     except NoText:
-        return Doc(item, reject=Reject(item, "no_text", "no line of text to take as a title"))
+        return Doc(reject=Reject(item, "no_text", "no line of text to take as a title"))
     finally:
         clock["parse"] += (t := time.perf_counter()) - now
     for name, stage in PER_DOCUMENT:
@@ -139,7 +140,7 @@ def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> D
         clock[name] += (now := time.perf_counter()) - t
         t = now
     article, paragraphs = rows(page)
-    doc = Doc(item, article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page),
+    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page),
               link=link_key(article, paragraphs))
     clock["keys"] += time.perf_counter() - t
     return doc
@@ -191,7 +192,7 @@ def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int
     feats = {aid: load_shard(units)[aid] for aid, (_, _, units) in where.items()}
     links = link_batch(pairs, {a: d.link for a, d in docs.items()}, {a: d.article for a, d in docs.items()},
                        {a: d.paragraphs for a, d in docs.items()}, feats)
-    return pickle.dumps((links, {}), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(links, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _stat(root: Path, item: str | Reject) -> object:
@@ -220,8 +221,8 @@ def _docs(files: Sequence[Path], clock: Counter) -> Iterator[Doc]:
         yield from docs
 
 
-def _report_entry(doc: Doc, article: dict) -> dict:
-    assert doc.article is not None
+def _report_entry(article: dict) -> dict:
+    """The build report's line for an accepted input."""
     per_reason: Counter[str] = Counter()
     for span in article["removed"]:
         per_reason[span["reason"]] += span["char_end"] - span["char_start"]
@@ -231,23 +232,14 @@ def _report_entry(doc: Doc, article: dict) -> dict:
             "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason)}
 
 
-class _Timer:
-    def __init__(self, clock: Counter) -> None:
-        self.clock = clock
-
-    def __call__(self, name: str):  # type: ignore[no-untyped-def]
-        return _Lap(self.clock, name)
-
-
-class _Lap:
-    def __init__(self, clock: Counter, name: str) -> None:
-        self.clock, self.name = clock, name
-
-    def __enter__(self) -> None:
-        self.t = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.clock[self.name] += time.perf_counter() - self.t
+@contextmanager
+def lap(clock: Counter, name: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``clock[name]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        clock[name] += time.perf_counter() - start
 
 
 def build(options: Options, progress: Callable[[int], Callable[[int], None]] | None = None) -> Summary:
@@ -273,9 +265,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     started = time.perf_counter()
     stamp = versions()
     inputs = list_inputs(seeds)
-    units = _units(seeds.resolve(), inputs, options.max_bytes, stamp, max(1, options.shard_files))
+    units = _units(seeds.resolve(), inputs, options.max_bytes, stamp, max(1, options.shard_files or SHARD_FILES))
     clock: Counter[str] = Counter()
-    timer = _Timer(clock)
     if any(isinstance(i, str) for i in inputs):
         vectors.ensure()  # distilled once here, so that workers only read it
     executor: Executor = make_executor(options.executor, options.workers, options.ray_address)
@@ -303,15 +294,15 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 where[doc.article["article_id"]] = (str(path), index)
         if rejects and not options.allow_rejects:
             raise RejectedInputs(rejects)
-        with timer("dedupe"):
+        with lap(clock, "dedupe"):
             duplicate_of = {ids[i]: ids[j] for i, j in duplicates(dedupe_keys).items()}
         del dedupe_keys
-        with timer("candidates"):
+        with lap(clock, "candidates"):
             live = [k for k in link_keys if k.article_id not in duplicate_of]
             pairs = list(candidate_pairs(live))
         del link_keys, live
         # 3. linking, in units of candidate pairs
-        with timer("link"):
+        with lap(clock, "link"):
             paired = {a for pair in pairs for a in pair}
             by_shard: dict[str, list[int]] = defaultdict(list)
             for aid in sorted(paired, key=where.__getitem__):
@@ -335,10 +326,10 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     # 4. validate and write, streaming the work files in order
     tmp = new_folder(out)
     try:
-        counts, found = _write(tmp, files, link_files, duplicate_of, rejects, stamp, clock, timer)
+        counts, found = _write(tmp, files, link_files, duplicate_of, rejects, stamp, clock)
         if found:
             raise ContractViolation(found)
-        with timer("card"):
+        with lap(clock, "card"):
             report_summary = json.loads((tmp / "build_report.json").read_bytes())
             finish_folder(tmp, out, stamp, counts, card_files(report_summary, stamp))
     except BaseException:
@@ -354,7 +345,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
 
 
 def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplicate_of: dict[str, str],
-           rejects: Sequence[Reject], stamp: dict, clock: Counter, timer: _Timer) -> tuple[dict, list]:
+           rejects: Sequence[Reject], stamp: dict, clock: Counter) -> tuple[dict, list]:
     """Stream the work files into the tables and the report; return row counts and every violation."""
     writers = {t: TableWriter(tmp, t, stamp) for t in TABLES}
     found: list = []
@@ -373,25 +364,25 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
         article = {**doc.article, "duplicate_of": dup, "paragraph_count": 0 if dup else doc.article["paragraph_count"]}
         paragraphs = [] if dup else list(doc.paragraphs)
         source_of = {article["article_id"]: article["source_path"]}
-        with timer("validate"):
+        with lap(clock, "validate"):
             found += violations("articles", [article], source_of)
             found += violations("paragraphs", paragraphs, source_of)
-        with timer("write"):
+        with lap(clock, "write"):
             writers["articles"].add([article])
             writers["paragraphs"].add(paragraphs)
-        entry = _report_entry(doc, article)
+        entry = _report_entry(article)
         report.add(entry)
         outcomes[entry["outcome"]] += 1
         for span in article["removed"]:
             removed[span["reason"]]["spans"] += 1
             removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
     for path in link_files:
-        links, _ = read_work(path)
-        with timer("validate"):
+        links = read_work(path)
+        with lap(clock, "validate"):
             found += violations("translation_links", links)
-        with timer("write"):
+        with lap(clock, "write"):
             writers["translation_links"].add(links)
-    with timer("write"):
+    with lap(clock, "write"):
         counts = {t: w.count for t, w in writers.items()}
         for w in writers.values():
             w.close()

@@ -28,7 +28,7 @@ from huggingface_hub.hf_api import RepoFile
 from .changes import TableChanges, changelog, diff, entry, read_tables
 from .check import check_dataset
 from .errors import PublishError, RemoteMismatch, TagExists
-from .write import sha256_file
+from .files import sha256_file
 
 REPO_TYPE = "dataset"
 BRANCH = "main"

@@ -54,10 +54,15 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     return sentencepiece.SentencePieceProcessor(model_file=str(_resources() / "sp.model"))
 
 
-def _weights() -> np.ndarray:
+@cache
+def _scores() -> np.ndarray:
+    """Each piece's unigram log-probability in the tokenizer."""
     sp = _tokenizer()
-    p = np.exp(np.array([sp.get_score(i) for i in range(sp.get_piece_size())], dtype=np.float64))
-    return (SIF_A / (SIF_A + p)).astype(np.float32)
+    return np.array([sp.get_score(i) for i in range(sp.get_piece_size())], dtype=np.float64)
+
+
+def _weights() -> np.ndarray:
+    return (SIF_A / (SIF_A + np.exp(_scores()))).astype(np.float32)
 
 
 def _distill() -> np.ndarray:
@@ -73,13 +78,13 @@ def _distill() -> np.ndarray:
         backend._encode_batch([[sp.bos_id(), i, sp.eos_id()] for i in ids], 3 * len(ids), full[start:start + len(ids)])
     full = full.astype(np.float16).astype(np.float64)  # rounded first: the same table from any BLAS
     full -= full.mean(axis=0)
-    scores = np.array([sp.get_score(i) for i in range(pieces)])
-    frequent = full[np.argsort(-scores, kind="stable")[:FREQUENT]]
+    frequent = full[np.argsort(-_scores(), kind="stable")[:FREQUENT]]
     _, _, vt = np.linalg.svd(frequent, full_matrices=False)
     vt *= np.where(vt[:, :1] < 0, -1.0, 1.0)  # fix each direction's sign
     return (full @ vt[DROPPED:DROPPED + DIMS].T).astype(np.float16)
 
 
+@cache
 def _table_path() -> Path:
     digest = hashlib.sha256(RECIPE.encode() + (_resources() / "weights.npz").read_bytes()[:1 << 20]).hexdigest()
     return cache_dir() / f"static-{digest[:16]}.npy"

@@ -6,7 +6,6 @@ Same records, same bytes: no timestamps, stable row order, fixed writer settings
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import TABLES, arrow_schema
+from .contract import arrow_schema
+from .files import sha256_file
 
 SHARD_BYTES = 256 * 1024 * 1024  # a table is split into shards of at most this much Arrow data
 ROW_GROUP_BYTES = 32 * 1024 * 1024  # and each shard into row groups of at most this much
@@ -107,14 +107,6 @@ class TableWriter:
         return paths
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def dump_json(data: object) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
@@ -198,23 +190,3 @@ def finish_folder(tmp: Path, out: Path, versions: Mapping[str, str], rows: Mappi
     os.chmod(tmp, 0o755)
     publish_folder(tmp, Path(out))
     return manifest
-
-
-def write_dataset(out: Path, tables: Mapping[str, Sequence[Mapping]], report: Mapping,
-                  versions: Mapping[str, str],
-                  extra_files: Mapping[str, bytes | Callable[[Path], bytes]] | None = None) -> dict:
-    """Write tables held in memory, the report, ``extra_files`` and the manifest, then swap the folder in for
-    ``out`` (the build streams through ``TableWriter`` and ``finish_folder`` instead). Returns the manifest."""
-    tmp = new_folder(out)
-    try:
-        rows = {}
-        for table in TABLES:
-            writer = TableWriter(tmp, table, versions)
-            writer.add(list(tables.get(table, ())))
-            writer.close()
-            rows[table] = writer.count
-        (tmp / "build_report.json").write_bytes(dump_json(report))
-        return finish_folder(tmp, out, versions, rows, extra_files)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

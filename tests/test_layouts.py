@@ -353,7 +353,7 @@ OpenAI executives leave the company
 {P2}
 """
 
-DENSE_RELATIVE = f"""他爱赚钱也爱宫斗!OpenAI 高管离职潮内幕曝 (图)
+DENSE_RELATIVE = """他爱赚钱也爱宫斗!OpenAI 高管离职潮内幕曝 (图)
 大鱼新闻 财经 2 months, 3 weeks
 OpenAI 怎么了?
 深陷高管离职风波的 OpenAI 最近点燃了吃瓜群众的热情。
