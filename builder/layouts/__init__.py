@@ -20,17 +20,18 @@ class NoText(ValueError):
 
 def _repeats(units: list[Unit], first_body: int) -> set[int]:
     """Indexes of body units that repeat an earlier stretch of the page (a body written twice or more)."""
+    keys = [unit.key for unit in units]  # case-folded once, not at every comparison
     first_seen: dict[str, int] = {}
     repeated: set[int] = set()
-    for i, unit in enumerate(units):
-        if i >= first_body and i not in repeated and unit.key in first_seen:
-            j = first_seen[unit.key]
+    for i, key in enumerate(keys):
+        if i >= first_body and i not in repeated and key in first_seen:
+            j = first_seen[key]
             run = 0
-            while i + run < len(units) and j + run < i and units[i + run].key == units[j + run].key:
+            while i + run < len(units) and j + run < i and keys[i + run] == keys[j + run]:
                 run += 1
-            if run >= 2 or len(unit.text) >= 100:
+            if run >= 2 or len(units[i].text) >= 100:
                 repeated.update(range(i, i + run))
-        first_seen.setdefault(unit.key, i)
+        first_seen.setdefault(key, i)
     return repeated
 
 

@@ -12,7 +12,8 @@ from .text import SENTENCE_END, LIST_MARK, ends_sentence, narrower, width
 
 SHORT = 60  # display width (a CJK character counts two) of a line short enough to be a heading
 
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+# "https?://" or "www." in any case, spelled out (long s included): faster than matching with re.IGNORECASE
+_URL = re.compile(r"[hH][tT][tT][pP][sSſ]?://\S+|[wW][wW][wW]\.\S+")
 _HANDLE = re.compile(r"@\s?[\w.]+")
 _IMAGE_WORDS = re.compile(
     r"\b(?:image|images|imagem|immagine|imagen|photo|photos|foto|fotos|bild|picture|pic|crédit|credit|credits"

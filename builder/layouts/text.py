@@ -207,7 +207,18 @@ _AUTONYMS = sorted(
     Melayu Filipino Tagalog বাংলা தமிழ் اردو Kiswahili Afrikaans Gaeilge Cymraeg Euskara Galego""".split(),
     key=len, reverse=True,
 )
-_AUTONYM_RE = re.compile("|".join(map(re.escape, sorted({a.casefold() for a in _AUTONYMS}, key=len, reverse=True))))
+
+
+def _alternation(words: list[str]) -> str:
+    """A regex for any of ``words``, tried in the given order, with one branch per first character: at each
+    position the engine tries one branch rather than every word (the same matches, found faster)."""
+    branches: dict[str, list[str]] = {}
+    for word in words:
+        branches.setdefault(word[0], []).append(re.escape(word[1:]))
+    return "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in branches.items())
+
+
+_AUTONYM_RE = re.compile(_alternation(sorted({a.casefold() for a in _AUTONYMS}, key=len, reverse=True)))
 
 
 def is_language_menu(text: str) -> bool:

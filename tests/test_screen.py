@@ -1,0 +1,100 @@
+"""The screen between blocking and the full encoder (``builder.link.screen``), the linear-time top-k that
+blocking uses, and the work files the linking units read records from (``builder.workfile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from builder.link import DIMS, SCREEN_MIN, Sketch, _top, screen
+from builder.workfile import WorkFile, WorkFiles, pack
+
+
+def unit(*hot: int) -> np.ndarray:
+    """Unit rows, row k pointing along axis ``hot[k]``: orthogonal unless two rows share an axis."""
+    rows = np.zeros((len(hot), DIMS), dtype=np.float16)
+    rows[np.arange(len(hot)), hot] = 1.0
+    return rows
+
+
+def sketch(hot: tuple[int, ...], lengths: tuple[float, ...] | None = None) -> Sketch:
+    return Sketch(unit(*hot), np.array(lengths or [100.0] * len(hot), dtype=np.float32))
+
+
+# Worked by hand: the likeness of a paragraph pair is 0.7 * cosine + 0.3 * erfc(length disagreement), and a
+# pair on the path adds its likeness less SCREEN_COST (0.25); the sum is divided by the longer side's count.
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    pytest.param(sketch((1,)), sketch((1,)), 0.75, id="same vector, same length: 0.7 + 0.3 - 0.25"),
+    pytest.param(sketch((1,)), sketch((2,)), 0.05, id="orthogonal, same length: 0.3 - 0.25"),
+    pytest.param(sketch((1, 2, 3)), sketch((1, 2, 3)), 0.75, id="three paragraphs in order"),
+    pytest.param(sketch((1, 2)), sketch((1, 2, 9, 9), (100, 100, 1, 1)),
+                 # length ratio 202/200; each pair is 1 character off: |100 - 101| / sqrt(6.8 * 1.01 * 101)
+                 2 * (0.7 + 0.3 * math.erfc(1 / math.sqrt(6.8 * 1.01 * 101) / math.sqrt(2)) - 0.25) / 4,
+                 id="two of four paired; two short extra paragraphs skipped"),
+    pytest.param(sketch((1, 2, 3, 4)), sketch((4, 3, 2, 1)), (0.75 + 2 * 0.05) / 4,
+                 id="reversed order: one pair at full likeness, one orthogonal pair before it and one after"),
+])
+def test_screen_scores(a: Sketch, b: Sketch, expected: float) -> None:
+    assert screen([(a, b)])[0] == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    pytest.param(Sketch(None, np.array([100.0], np.float32)), sketch((1,)), id="a language the model lacks"),
+    pytest.param(sketch(()), sketch((1,)), id="an article without paragraphs"),
+])
+def test_screen_passes_what_it_cannot_judge(a: Sketch, b: Sketch) -> None:
+    assert screen([(a, b)])[0] == np.inf
+
+
+def test_translation_passes_and_unrelated_does_not() -> None:
+    translation = screen([(sketch((1, 2, 3, 4, 5)), sketch((1, 2, 3, 4, 5), (90, 110, 95, 120, 80)))])[0]
+    unrelated = screen([(sketch((1, 2, 3, 4, 5)), sketch((6, 7, 8, 9, 10), (40, 300, 20, 500, 60)))])[0]
+    assert translation >= SCREEN_MIN > unrelated
+
+
+def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
+    rng = np.random.default_rng(7)
+
+    def random_sketch(n: int) -> Sketch:
+        v = rng.normal(size=(n, DIMS)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        return Sketch(v.astype(np.float16), rng.integers(20, 400, n).astype(np.float32))
+
+    pairs = [(random_sketch(n), random_sketch(m)) for n, m in [(3, 5), (12, 2), (1, 1), (30, 28), (7, 7)]]
+    together = screen(pairs)
+    alone = [screen([p])[0] for p in pairs]
+    assert together == pytest.approx(alone, abs=1e-6)
+
+
+@pytest.mark.parametrize(("values", "k"), [
+    pytest.param([0.5, 0.9, 0.1, 0.9, 0.3], 2, id="tie at the top"),
+    pytest.param([0.2, 0.2, 0.2, 0.2], 3, id="all equal: the lower indexes"),
+    pytest.param([0.1, 0.4, 0.4, 0.4, 0.0], 2, id="tie across the cut"),
+    pytest.param([0.3, 0.1], 5, id="fewer values than k"),
+])
+def test_top_is_a_stable_argsort_prefix(values: list[float], k: int) -> None:
+    v = np.array(values, dtype=np.float32)
+    assert _top(v, k).tolist() == np.argsort(-v, kind="stable")[:k].tolist()
+
+
+def test_work_file_reads_any_record_alone(tmp_path) -> None:
+    records = [{"docs": 3}, "a", None, list(range(1000)), b"\x00" * 5]
+    path = tmp_path / "w.part"
+    path.write_bytes(pack(records))
+    with WorkFile(path) as wf:
+        assert len(wf) == len(records)
+        assert [wf[i] for i in (3, 0, 4, 1, 2)] == [records[i] for i in (3, 0, 4, 1, 2)]
+        assert list(wf) == records
+    with WorkFiles(open_files=1) as files:  # more files than it keeps open
+        other = tmp_path / "v.part"
+        other.write_bytes(pack(["x", "y"]))
+        assert [files.get(str(path), 1), files.get(str(other), 1), files.get(str(path), 3)] == ["a", "y", records[3]]
+
+
+def test_a_cut_work_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "w.part"
+    path.write_bytes(pack(["a", "b"])[:-3])
+    with pytest.raises(ValueError, match="not a complete work file"):
+        WorkFile(path)
