@@ -138,10 +138,16 @@ def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dic
     return out
 
 
+def length_z(la: np.ndarray, lb: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:
+    """Gale-Church: the normal score |delta| / sqrt(2) of every source x target length pair (target length
+    ~ ratio * source), shaped (..., len(la), len(lb)); leading axes broadcast (a batch of padded pairs)."""
+    delta = np.abs(lb[..., None, :] - ratio * la[..., :, None]) / np.sqrt(GC_VARIANCE * ratio * (la[..., :, None] + 1.0))
+    return delta / math.sqrt(2)
+
+
 def _length_sim(la: np.ndarray, lb: np.ndarray, ratio: float) -> np.ndarray:
-    """Gale-Church: probability of a length difference at least this large, target length ~ ratio * source."""
-    delta = (lb[None, :] - ratio * la[:, None]) / np.sqrt(GC_VARIANCE * ratio * (la[:, None] + 1.0))
-    return _erfc(np.abs(delta) / math.sqrt(2))
+    """Gale-Church: probability of a length difference at least this large."""
+    return _erfc(length_z(la, lb, ratio))
 
 
 _erfc = np.vectorize(math.erfc, otypes=[float])

@@ -1,6 +1,6 @@
 """Where the heavy work runs. A unit of work is a shard of the corpus (a list of input files, or a batch of
-candidate pairs); its result is the bytes of one work file (pickled records: private to the build, never shipped). ``run_units`` writes each result to
-``<workdir>/<unit>.part`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
+candidate pairs); its result is the bytes of one work file (records packed by ``builder.workfile``: private
+to the build, never shipped). ``run_units`` writes each result to ``<workdir>/<unit>.part`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
 where it stopped: a unit whose marker matches its fingerprint and whose file matches the marker's sha256 is
 not run again.
 

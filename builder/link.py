@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from . import vectors
-from .align import GC_VARIANCE, MODEL_LANGS, Bead, Units, align_units, anchors, units
+from .align import MODEL_LANGS, Bead, Units, align_units, anchors, length_z, units
 from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
@@ -121,11 +120,6 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
     return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)
-
-
-def link_key(article: dict, paragraphs: Sequence[dict]) -> LinkKey:
-    """The blocking key of an article (see ``link_features``)."""
-    return link_features(article, paragraphs)[0]
 
 
 def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
@@ -245,8 +239,7 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
             vb[row, :len(b.lengths)], lb[row, :len(b.lengths)] = b.vectors, b.lengths
         cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
         ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
-        delta = np.abs(lb[:, None, :] - ratio * la[:, :, None]) / np.sqrt(GC_VARIANCE * ratio * (la[:, :, None] + 1.0))
-        gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(delta / math.sqrt(2)) - SCREEN_COST
+        gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(length_z(la, lb, ratio)) - SCREEN_COST
         gain[(la == 0)[:, :, None] | (lb == 0)[:, None, :]] = -1.0  # padding (and empty paragraphs) never pay
         best = np.zeros((len(batch), m + 1), np.float32)
         for i in range(n):  # skips gain nothing, so each row is a running maximum

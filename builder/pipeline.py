@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import time
 from collections import Counter, defaultdict
@@ -42,7 +41,7 @@ from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
 from .versions import versions
-from .workfile import WorkFile, WorkFiles, pack
+from .workfile import WorkFile, WorkFiles, pack, read_all
 from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
 SHARD_FILES = 256  # input files per unit of per-document work
@@ -168,22 +167,17 @@ def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
     return pack([{"docs": len(done), "seconds": dict(clock)}, *(d for d, _ in done), *(s for _, s in done)])
 
 
-def _unpickle(path: str | Path):  # type: ignore[no-untyped-def]
-    with open(path, "rb") as f:
-        return pickle.load(f)
-
-
 # Where an article's records are: (docs work file, number of Docs in it, the Doc's index).
 Place = tuple[str, int, int]
 
 
 def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> bytes:
-    """A unit of screening work: the candidate pairs of a batch that pass the screen, pickled."""
+    """A unit of screening work: a work file of the candidate pairs of a batch that pass the screen."""
     pairs, where = payload
     with WorkFiles() as files:
         sketches = {aid: files.get(path, sketch_record(n, i)) for aid, (path, n, i) in where.items()}
     passed = screen([(sketches[x], sketches[y]) for x, y in pairs]) >= SCREEN_MIN
-    return pickle.dumps([pair for pair, ok in zip(pairs, passed) if ok], protocol=pickle.HIGHEST_PROTOCOL)
+    return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 
 def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
@@ -200,7 +194,7 @@ def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
 
 
 def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str, int]]]) -> bytes:
-    """A unit of linking work: the links of a batch of screened pairs, from the work files; pickled.
+    """A unit of linking work: a work file of the links of a batch of screened pairs.
     ``payload[1]``: per article, its docs work file, its Doc's record, its Units' file and record."""
     pairs, where = payload
     with WorkFiles() as files:
@@ -208,7 +202,7 @@ def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int
         feats = {aid: files.get(units, k) for aid, (_, _, units, k) in where.items()}
     links = link_batch(pairs, {a: d.link for a, d in docs.items()}, {a: d.article for a, d in docs.items()},
                        {a: d.paragraphs for a, d in docs.items()}, feats)
-    return pickle.dumps(links, protocol=pickle.HIGHEST_PROTOCOL)
+    return pack(links)
 
 
 def _stat(root: Path, item: str | Reject) -> object:
@@ -336,7 +330,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(_places(where, batch))),
                                          (batch, _places(where, batch))))
             screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
-            passed = [pair for path in screen_files for pair in _unpickle(path)]
+            passed = [pair for path in screen_files for pair in read_all(path)]
         with lap(clock, "link"):
             by_shard: dict[str, list[int]] = defaultdict(list)
             for aid in sorted({a for pair in passed for a in pair}, key=where.__getitem__):
@@ -410,7 +404,7 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
             removed[span["reason"]]["spans"] += 1
             removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
     for path in link_files:
-        links = _unpickle(path)
+        links = read_all(path)
         with lap(clock, "validate"):
             found += violations("translation_links", links)
         with lap(clock, "write"):

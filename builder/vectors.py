@@ -138,7 +138,3 @@ def rows_of(ids: Sequence[Sequence[int]]) -> np.ndarray:
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float16)
 
-
-def doc_vector(texts: Sequence[str]) -> np.ndarray | None:
-    """Unit-norm float16 vector of a document's paragraphs; None for a text without pieces."""
-    return vector_of([i for piece_ids in piece_ids(texts) for i in piece_ids])

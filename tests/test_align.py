@@ -87,6 +87,14 @@ def test_without_model_anchors_and_lengths_align() -> None:
     pytest.param("1,500 and 1.600, 7", {"1500", "1600", "and"}, id="numbers"),
     pytest.param("OpenAI 首席 Mira Murati", {"openai", "mira", "murati"}, id="latin-in-cjk"),
     pytest.param("see https://example.org/a?b=1", {"see", "https://example.org/a?b=1"}, id="url"),
+    pytest.param("12 12 1.2 1,234 5", {"12", "1234"}, id="numbers-repeated-and-separated"),
+    pytest.param("@ foo @bar @bar", {"@foo", "@bar"}, id="handles"),
+    pytest.param("HTTP://X.y/Z and http://x.y/z", {"http://x.y/z", "and"}, id="url-case-folded-once"),
+    pytest.param("\u212aelvin KELVIN kelvin", {"kelvin"}, id="kelvin-sign"),
+    pytest.param("Straße", {"stra"}, id="sharp-s-ends-a-word"),
+    pytest.param("a' x’ x’ ab-", {"a", "x", "ab"}, id="stripped-after-the-length-check"),
+    pytest.param("İstanbul", {"i\u0307stanbul"}, id="dotted-capital-i"),
+    pytest.param("东京 2024", {"2024"}, id="no-latin"),
 ])
 def test_anchors(text: str, expected: set[str]) -> None:
     assert anchors(text) == expected

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import polars as pl
 import pytest
 
+from builder.dedupe import dedupe_key
 from builder.pipeline import Options, build
+from builder.records import Page, Paragraph, Source
 from conftest import SEEDS
 
 PT = (SEEDS / "000_649e56bae12c91cd.txt").read_text(encoding="utf-8")
@@ -50,3 +53,32 @@ def test_duplicates(tmp_path, files, expected):
     assert articles.filter(pl.col("duplicate_of").is_not_null())["paragraph_count"].to_list() == [0] * len(expected)
     report = json.loads((tmp_path / "out" / "build_report.json").read_text())
     assert report["outcomes"].get("duplicate", 0) == len(expected)
+
+
+# The key's tokens and its first MinHash values, pinned: the signature decides near duplicates, so a faster
+# implementation must give the same one.
+def _page(*texts: str) -> Page:
+    return Page(Source("p.txt", "", 0, "", ""), "generic", "", None,
+                tuple(Paragraph(0, 0, "body", t) for t in texts), (), lang="xx")
+
+
+@pytest.mark.parametrize(
+    "texts, tokens, signature",
+    [
+        pytest.param(("Hello_world, HELLO wörld!",), ["hello", "world", "hello", "wörld"],
+                     (17355347048476993384, 14225740984596840232, 6159291688035912637), id="words"),
+        pytest.param(("One two three four five six", "seven"),
+                     ["one", "two", "three", "four", "five", "six", "seven"],
+                     (1101069789707210100, 9007086931734595883, 2005380834673497161), id="several-shingles"),
+        pytest.param(("深陷高管离职风波的OpenAI最近点燃了吃瓜群众", "Ab"),
+                     list("深陷高管离职风波的openai最近点燃了吃瓜群众ab"),
+                     (668311391298799027, 830045134723072154, 1712827704275927754), id="characters-as-tokens"),
+        pytest.param(("!!! ---",), [],
+                     (6469070826769519580, 7638980892615003092, 5109505726866483409), id="no-tokens"),
+    ],
+)
+def test_dedupe_key(texts: tuple[str, ...], tokens: list[str], signature: tuple[int, ...]) -> None:
+    key = dedupe_key(_page(*texts))
+    assert key.exact == hashlib.sha256("\0".join(tokens).encode()).hexdigest()
+    assert len(key.signature) == 64 and all(type(v) is int for v in key.signature)
+    assert key.signature[:3] == signature

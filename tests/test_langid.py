@@ -52,6 +52,27 @@ def test_guess_language(text, lang):
     assert 0.5 <= found[1] <= 1.0
 
 
+# letters, Hangul and Han counted exactly (the thresholds are shares of the letters)
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("", None, id="empty"),
+        pytest.param("123 ___ !!", None, id="no-letters"),
+        pytest.param("abc", None, id="too-few-letters"),
+        # ² and ½ are word characters that are not decimal digits: they count as letters; "_" and "3" do not
+        pytest.param("ニ x² ½_3", ("ja", 1.0, 4), id="kana-counts-superscripts-as-letters"),
+        pytest.param("ᄀᄒ ㄱㅎ abc", ("ko", 1.0, 7), id="hangul-jamo"),
+        pytest.param("오픈AI 경영진", ("ko", 1.0, 7), id="hangul-with-latin"),
+        pytest.param("한국어 abcdefg", ("ko", 1.0, 10), id="hangul-exactly-three-tenths"),
+        pytest.param("中文字 abcdefg", ("zh", 0.9, 10), id="han-exactly-three-tenths"),
+        pytest.param("深陷高管 OpenAI", ("zh", 0.9, 10), id="han-with-latin"),
+        pytest.param("OpenAI 深陷", None, id="han-below-three-tenths-and-few-letters"),
+    ],
+)
+def test_guess_counts(text: str, expected: tuple | None) -> None:
+    assert guess(text) == expected
+
+
 @pytest.mark.parametrize(
     "text",
     [

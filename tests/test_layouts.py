@@ -122,6 +122,13 @@ def test_is_metadata_line(text, expected):
                      id="sentence-mentioning-languages"),
         pytest.param("English", False, id="one-language-name"),
         pytest.param("OpenAI executives leave the company", False, id="title"),
+        pytest.param("EnglishFrançaisDeutsch", True, id="glued"),
+        pytest.param("English | Indonesian | Indonesia | Latin", True, id="longest-name-first"),
+        pytest.param("ENGLISH DEUTSCH FRANÇAIS", True, id="capitals"),
+        pytest.param("简体中文 繁體中文 日本語 한국어", True, id="cjk-names"),
+        pytest.param("English Latina", False, id="two-names"),
+        pytest.param("English, Deutsch and Français are spoken here by many people every day", False,
+                     id="sentence-naming-languages"),
     ],
 )
 def test_is_language_menu(text, expected):
@@ -210,6 +217,11 @@ BODY3 = "Executive departures are common at any AI company, but last year's boar
         pytest.param([BODY, BODY2, "Thanks for reading"], ["body", "body", "body"], id="short-last-line-is-body"),
         pytest.param([BODY, "Helen Toner said that Altman liked to act first and tell the board later:", BODY2],
                      ["body", "body", "body"], id="long-colon-intro-is-body"),
+        pytest.param(["HTTPS://EXAMPLE.COM/a"], ["reference"], id="url-capitals"),
+        pytest.param(["httpſ://x.y/z"], ["reference"], id="url-long-s"),
+        pytest.param(["More at WWW.EXAMPLE.ORG"], ["reference"], id="www-capitals"),
+        pytest.param(["The http protocol is old, and www is older still, and they are words here."], ["body"],
+                     id="words-http-and-www"),
     ],
 )
 def test_classify(texts, expected):
@@ -513,6 +525,15 @@ def test_parse_repeated_body_removes_the_second_copy():
     ]
     kept = [p for p in page.paragraphs if p.kind == "body"]
     assert all(p.start < second_copy for p in kept)
+
+
+def test_parse_repeated_body_in_other_case_is_removed() -> None:
+    text = "Title\n\nFirst paragraph here.\n\nSecond one.\n\nFIRST PARAGRAPH HERE.\n\nSECOND ONE.\n"
+    data = text.encode()
+    page = parse(Source("p.txt", hashlib.sha256(data).hexdigest(), len(data), "utf-8", text))
+    assert [(p.start, p.end) for p in page.paragraphs] == [(0, 5), (7, 28), (30, 41)]
+    assert [(s.start, s.end, s.label) for s in page.removed] == [(43, 64, "repeated_body"), (66, 77, "repeated_body")]
+    assert page.stats == {"repeated_units": 2}
 
 
 def test_parse_crlf_offsets_point_into_the_source():
