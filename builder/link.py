@@ -25,7 +25,7 @@ import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to th
 SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
 SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
 SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
-_LATIN, _UPPER = re.compile(r"[A-Za-z]"), re.compile(r"[A-Z]")  # share of upper-case Latin letters above which a text counts as cased
+_LATIN, _UPPER = re.compile(r"[A-Za-z]+"), re.compile(r"[A-Z]+")  # share of upper-case Latin letters above which a text counts as cased
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ class LinkKey:
     latin: tuple[int, int]  # Latin letters in the text, and how many of them are upper case
 
 
+def _count(runs: re.Pattern[str], text: str) -> int:
+    """Characters of ``text`` in the runs that ``runs`` finds (runs, not characters: far fewer strings)."""
+    return sum(map(len, runs.findall(text)))
+
+
 def _day(published: str | None) -> int | None:
     return dt.date.fromisoformat(published).toordinal() if published else None
 
@@ -76,8 +81,11 @@ def article_units(article: dict, paragraphs: Sequence[dict]) -> Units:
     return units([p["text"] for p in _ordered(paragraphs)], article["lang"])
 
 
-def _hash(anchor: str) -> int:
-    return int.from_bytes(hashlib.blake2b(anchor.encode(), digest_size=8).digest(), "little")
+def _hashes(anchors: Iterable[str]) -> np.ndarray:
+    """Sorted unique uint64 hashes (blake2b, little-endian) of ``anchors``: the digests in one buffer, read
+    by numpy, so that no Python int is made per anchor."""
+    digests = b"".join([hashlib.blake2b(x.encode(), digest_size=8).digest() for x in anchors])
+    return np.unique(np.frombuffer(digests, dtype="<u8").astype(np.uint64))
 
 
 @dataclass(frozen=True)
@@ -105,18 +113,19 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     """The blocking key and the screen's sketch of an article (per document, in the workers; cheap: the
     tokenizer and a table, no full encoder)."""
     texts = [p["text"] for p in _ordered(paragraphs)]
-    text = " ".join(texts)
+    # one text, a blank line between paragraphs: no anchor reaches across it (an @handle takes one space)
+    text = "\n\n".join(texts)
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
-    found = {x for t in texts for x in anchors(t) if not x.isalpha() or len(x) >= 4}
-    ids = vectors.piece_ids(texts) if covered else []
+    # the opening (for the vector) lies within the sketch's paragraphs; later ones need no pieces
+    ids = vectors.piece_ids(texts[:SKETCH_PARAGRAPHS]) if covered else []
     key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
-        anchors=np.array(sorted(_hash(x) for x in found), dtype=np.uint64),
+        anchors=_hashes(x for x in anchors(text) if not x.isalpha() or len(x) >= 4),
         vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
-        latin=(len(_LATIN.findall(text)), len(_UPPER.findall(text))),
+        latin=(_count(_LATIN, text), _count(_UPPER, text)),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
     return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)

@@ -5,7 +5,7 @@ in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and 
    (dedupe key, link key, the screen's sketch), written to a work file with a completion marker;
 2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
 3. in the workers: screen the candidate pairs (``SCREEN_PAIRS`` per unit), run the full encoder once over
-   each article of a pair that passed (per input shard), then align and link those pairs
+   each article of a pair that passed (``EMBED_ARTICLES`` per unit), then align and link those pairs
    (``PAIRS_PER_UNIT`` per unit);
 4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
    the manifest, and swap the folder in.
@@ -46,7 +46,8 @@ from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
 SHARD_FILES = 256  # input files per unit of per-document work
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
-PAIRS_PER_UNIT = 128  # pairs per unit of linking work
+EMBED_ARTICLES = 8  # articles per unit of encoder work (the full encoder: tens of ms per article)
+PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
@@ -180,14 +181,13 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
     return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 
-def embed_unit(payload: tuple[str, Sequence[int]]) -> bytes:
-    """A unit of encoder work: the aligner's view (``Units``) of the Docs at ``indexes`` of one docs work
-    file, each article encoded once however many pairs it is in; a work file, one record per index."""
-    path, indexes = payload
+def embed_unit(payload: Sequence[tuple[str, int]]) -> bytes:
+    """A unit of encoder work: the aligner's view (``Units``) of the Docs at (docs work file, index), each
+    article encoded once however many pairs it is in; a work file, one record per Doc."""
     feats = []
-    with WorkFile(path) as docs:
-        for i in indexes:
-            doc = docs[doc_record(i)]
+    with WorkFiles() as files:
+        for path, i in payload:
+            doc = files.get(path, doc_record(i))
             assert doc.article is not None
             feats.append(article_units(doc.article, doc.paragraphs))
     return pack(feats)
@@ -332,14 +332,14 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
             passed = [pair for path in screen_files for pair in read_all(path)]
         with lap(clock, "link"):
-            by_shard: dict[str, list[int]] = defaultdict(list)
-            for aid in sorted({a for pair in passed for a in pair}, key=where.__getitem__):
-                by_shard[where[aid][0]].append(where[aid][2])
-            embed_units = [Unit(f"units-{Path(path).stem}", fingerprint(stamp, Path(path).name, indexes),
-                                (path, indexes)) for path, indexes in by_shard.items()]
+            # the articles of the passing pairs, in input order, in units of equal size (not one per docs
+            # shard: the articles that pass are not spread evenly, and the encoder is most of this stage)
+            encode = [(where[a][0], where[a][2]) for a in sorted({a for pair in passed for a in pair}, key=where.__getitem__)]
+            batches = [encode[start:start + EMBED_ARTICLES] for start in range(0, len(encode), EMBED_ARTICLES)]
+            embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
+                           for n, batch in enumerate(batches)]
             unit_files, embed_ran = run_units(executor, embed_unit, embed_units, work / "units")
-            units_at = {(path, i): (str(f), k) for (path, indexes), f in zip(by_shard.items(), unit_files)
-                        for k, i in enumerate(indexes)}
+            units_at = {place: (str(f), k) for batch, f in zip(batches, unit_files) for k, place in enumerate(batch)}
             link_units = []
             for n, start in enumerate(range(0, len(passed), PAIRS_PER_UNIT)):
                 batch = passed[start:start + PAIRS_PER_UNIT]
