@@ -334,7 +334,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         with lap(clock, "link"):
             # the articles of the passing pairs, in input order, in units of equal size (not one per docs
             # shard: the articles that pass are not spread evenly, and the encoder is most of this stage)
-            encode = [(where[a][0], where[a][2]) for a in sorted({a for pair in passed for a in pair}, key=where.__getitem__)]
+            encode = [(where[a][0], where[a][2])
+                      for a in sorted({a for pair in passed for a in pair}, key=where.__getitem__)]
             batches = [encode[start:start + EMBED_ARTICLES] for start in range(0, len(encode), EMBED_ARTICLES)]
             embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
                            for n, batch in enumerate(batches)]

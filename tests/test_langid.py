@@ -22,6 +22,14 @@ def offline(monkeypatch):
     monkeypatch.setenv("FTLANG_CACHE", "/nonexistent-cache-dir")
 
 
+FR = ("Le conseil municipal a voté hier soir un budget en forte hausse pour les écoles de la ville, après des mois "
+      "de débats parfois houleux entre la majorité et l'opposition. Les parents d'élèves, venus nombreux, ont salué "
+      "une décision qu'ils réclamaient depuis longtemps.")
+EN = ("The council said the money would be spent over the next three years on new classrooms, better heating and "
+      "more teachers, and that a public report on the progress of the works would be published every six months "
+      "so that families could follow how the budget was used.")
+
+
 @pytest.mark.parametrize(
     "text, lang",
     [
@@ -43,6 +51,8 @@ def offline(monkeypatch):
         pytest.param("Руководство компании снова получило три важные новости о смене персонала.", "ru", id="ru"),
         pytest.param("The company's leadership has once again received three important personnel updates.", "en",
                      id="en"),
+        # fastText reads the first SAMPLE (300) characters: French here, English for the 500 after them
+        pytest.param(f"{FR} {EN} {EN}", "fr", id="long-paragraph-labelled-by-its-opening"),
     ],
 )
 def test_guess_language(text, lang):
@@ -50,6 +60,41 @@ def test_guess_language(text, lang):
     assert found is not None
     assert found[0] == lang
     assert 0.5 <= found[1] <= 1.0
+
+
+# guess(text, expect): fastText reads the first 40, then 100 characters to confirm the expected language (the
+# paragraph before's), and the first 300 (SAMPLE) when neither does; ``reads`` lists the characters read
+@pytest.mark.parametrize(
+    "text, expect, lang, reads",
+    [
+        pytest.param("Die Führung des Unternehmens hat erneut drei wichtige Personalentscheidungen getroffen.", "de",
+                     "de", [40], id="confirmed-by-40-characters"),
+        pytest.param("Marco Rubio, Elizabeth Warren y Ted Cruz votaron el martes a favor de la nueva ley sobre los "
+                     "salarios mínimos.", "es", "es", [40, 100], id="names-first-confirmed-by-100-characters"),
+        pytest.param("The company's leadership has once again received three important personnel updates.", "fr",
+                     "en", [40, 300], id="foreign-paragraph-read-on-its-own"),
+        pytest.param("La dirigenza della società ha ricevuto ancora una volta tre importanti notizie.", "en", "it",
+                     [40, 300], id="italian-in-an-english-article"),
+        pytest.param(f"{EN} {EN}", "fr", "en", [40, 100, 300], id="long-foreign-paragraph"),
+        pytest.param("Le maire de la ville a déclaré devant les journalistes : " + EN, "fr", "fr", [40],
+                     id="french-opening-then-english-quote-confirmed-by-its-opening"),
+        pytest.param("Le maire de la ville a déclaré devant les journalistes : " + EN, None, "en", [300],
+                     id="same-without-expectation-read-on-its-sample"),
+        pytest.param("Ein kurzer deutscher Satz.", "de", "de", [300], id="no-longer-than-40-read-once"),
+    ],
+)
+def test_guess_expect(monkeypatch, text, expect, lang, reads):
+    read = langid._read
+    seen = []
+
+    def spy(text: str, chars: int) -> tuple[str, float]:
+        seen.append(chars)
+        return read(text, chars)
+
+    monkeypatch.setattr(langid, "_read", spy)
+    found = guess(text, expect)
+    assert found is not None and found[0] == lang and found[1] >= 0.5
+    assert seen == reads
 
 
 # letters, Hangul and Han counted exactly (the thresholds are shares of the letters)
