@@ -39,32 +39,49 @@ class DedupeKey:
 def _tokens(page: Page) -> list[str]:
     # the runs of word characters: the words left when every run of other characters is a space
     words = _WORD.findall(" ".join(p.text for p in page.paragraphs).casefold())
-    letters = sum(map(len, words))
-    if words and letters / len(words) > 12:  # scripts without spaces: characters are the tokens
-        return list("".join(words))
+    letters = "".join(words)
+    if words and len(letters) / len(words) > 12:  # scripts without spaces: characters are the tokens
+        return list(letters)
     return words
 
 
+class _Digests(dict):
+    """token -> its 64-bit hash (8-byte blake2b digest), computed when first asked for and kept across the pages
+    a worker sees: most words of a page were on earlier pages, so most are hashed once per worker, not once per
+    page. Emptied when full, to bound memory (about 30 MB)."""
+
+    LIMIT = 200_000
+
+    def __missing__(self, token: str) -> bytes:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        digest = self[token] = hashlib.blake2b(token.encode(), digest_size=8).digest()
+        return digest
+
+
+_DIGESTS = _Digests()
+
+
 def _token_hashes(tokens: list[str]) -> np.ndarray:
-    """Each token's 64-bit hash (blake2b, little-endian), hashing each distinct token once."""
-    distinct = dict.fromkeys(tokens)
-    # the digests in one buffer, read by numpy as little-endian integers: no Python int per token
-    digests = b"".join([hashlib.blake2b(t.encode(), digest_size=8).digest() for t in distinct])
-    index = dict(zip(distinct, range(len(distinct))))
-    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)[list(map(index.__getitem__, tokens))]
+    """Each token's 64-bit hash (blake2b, little-endian): the digests in one buffer, read by numpy as
+    little-endian integers, so no Python int per token."""
+    return np.frombuffer(b"".join(map(_DIGESTS.__getitem__, tokens)), dtype="<u8")
 
 
 def dedupe_key(page: Page) -> DedupeKey:
     tokens = _tokens(page)
     exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
-    hashed = _token_hashes(tokens) if tokens else np.zeros(1, dtype=np.uint64)
+    hashed = _token_hashes(tokens).astype(np.uint64, copy=False) if tokens else np.zeros(1, dtype=np.uint64)
     with np.errstate(over="ignore"):  # 5-shingle hashes: a polynomial over token hashes, mod 2**64
         grams = hashed[: max(1, len(hashed) - 4)].copy()
-        for k in range(1, min(5, len(hashed))):
-            grams = grams * np.uint64(0x100000001B3) + hashed[k: k + len(grams)]
-        grams = np.unique(grams)
-        # one row per MinHash function: the minimum runs along contiguous memory, which is faster
-        signature = (_MULTIPLY[:, None] * grams + _ADD[:, None]).min(axis=1)
+        for k in range(1, min(5, len(hashed))):  # in place: no new array per step
+            grams *= np.uint64(0x100000001B3)
+            grams += hashed[k: k + len(grams)]
+        # one row per MinHash function: the minimum runs along contiguous memory, which is faster. Repeated
+        # shingles are left in: they cannot change a minimum, and removing them costs more than they do.
+        values = np.multiply.outer(_MULTIPLY, grams)
+        values += _ADD[:, None]
+        signature = values.min(axis=1)
     return DedupeKey(page.lang, exact, tuple(signature.tolist()))
 
 

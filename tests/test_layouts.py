@@ -129,6 +129,10 @@ def test_is_metadata_line(text, expected):
         pytest.param("English Latina", False, id="two-names"),
         pytest.param("English, Deutsch and Français are spoken here by many people every day", False,
                      id="sentence-naming-languages"),
+        pytest.param("Read this page in English Français Deutsch Español Italiano", True,
+                     id="names-after-a-few-words"),
+        pytest.param("This page can also be read in the following languages: English Deutsch Français", False,
+                     id="names-after-a-long-lead"),
     ],
 )
 def test_is_language_menu(text, expected):
@@ -226,6 +230,20 @@ BODY3 = "Executive departures are common at any AI company, but last year's boar
 )
 def test_classify(texts, expected):
     assert classify(texts) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        pytest.param("plain text", "plain text", id="already-folded"),
+        pytest.param("  a  b ", "a b", id="spaces-at-the-ends-and-doubled"),
+        pytest.param("a\tb\u00a0c\u3000d\u2028e", "a b c d e", id="other-white-space"),
+        pytest.param("e\u0301", "\u00e9", id="nfc"),
+        pytest.param("x\u200by", "x\u200by", id="zero-width-space-is-not-white-space"),
+    ],
+)
+def test_fold(raw, expected):
+    assert fold(raw) == expected
 
 
 # ============================================================================================ segment

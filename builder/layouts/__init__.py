@@ -18,9 +18,9 @@ class NoText(ValueError):
     """The page has no unit that could be a title."""
 
 
-def _repeats(units: list[Unit], first_body: int) -> set[int]:
-    """Indexes of body units that repeat an earlier stretch of the page (a body written twice or more)."""
-    keys = [unit.key for unit in units]  # case-folded once, not at every comparison
+def _repeats(units: list[Unit], keys: list[str], first_body: int) -> set[int]:
+    """Indexes of body units that repeat an earlier stretch of the page (a body written twice or more);
+    ``keys`` are the units' keys (case-folded once, not at every comparison)."""
     first_seen: dict[str, int] = {}
     repeated: set[int] = set()
     for i, key in enumerate(keys):
@@ -42,20 +42,22 @@ def parse(source: Source) -> Page:
     layout = next(m for m in LAYOUTS if m.matches(units, blank_separated))
     header = layout.read_header(units)
     removed = list(header.removed)
+    keys = [unit.key for unit in units]  # case-folded once, for the language menus and the repeats
     # chrome anywhere; trailers at the end; copies of earlier stretches
     body = []
     for i in range(header.title + 1, len(units)):
         if i in header.skip:
             continue
-        if is_language_menu(units[i].text):
+        if is_language_menu(units[i].text, keys[i]):
             removed.append(Span(units[i].start, units[i].end, "site_chrome"))
         else:
             body.append(i)
     while body and is_trailer(units[body[-1]].text):
         removed.append(Span(units[body[-1]].start, units[body[-1]].end, "trailer"))
         body.pop()
-    kept_units = [units[header.title]] + [units[i] for i in body]
-    repeated = _repeats(kept_units, 1)
+    kept = [header.title, *body]
+    kept_units = [units[i] for i in kept]
+    repeated = _repeats(kept_units, [keys[i] for i in kept], 1)
     for r in sorted(repeated):
         removed.append(Span(kept_units[r].start, kept_units[r].end, "repeated_body"))
     body_units = [u for r, u in enumerate(kept_units[1:], start=1) if r not in repeated]

@@ -22,25 +22,35 @@ class Unit:
         return self.text.casefold()
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def fold(text: str) -> str:
     """Unicode NFC with every run of white space made one space."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    text = unicodedata.normalize("NFC", text)
+    # Most texts are folded already: the space is the only printable white space character, so a printable
+    # text without a double space or a space at either end is returned as it is, without splitting it.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def lines(text: str) -> list[tuple[int, int]]:
     """(start, end) of every line, line ending excluded; blank lines included as start == end after trim."""
+    parts = _BREAK.split(text)  # line, ending, line, ending, ..., line
+    if not parts[-1]:  # the text ends with a line ending (or is empty): no line after it
+        parts.pop()
     out = []
-    for m in _LINE.finditer(text):
-        if m.start() == len(text) and m.start() == m.end():
-            break
-        raw = m.group(0).rstrip("\r\n")
-        lead = len(raw) - len(raw.lstrip())
-        body = raw.strip()
-        start = m.start() + lead
-        out.append((start, start + len(body)))
+    pos = 0
+    for line, ending in zip(parts[::2], parts[1::2] + [""]):
+        n = len(line)
+        body = line.strip()
+        if len(body) == n:  # nothing to trim (most lines)
+            out.append((pos, pos + n))
+        else:
+            start = pos + n - len(line.lstrip())
+            out.append((start, start + len(body)))
+        pos += n + len(ending)
     return out
 
 
@@ -67,15 +77,25 @@ def segment(text: str) -> tuple[list[Unit], bool]:
     units: list[Unit] = []
     for block in blocks if blank_separated else [[s] for b in blocks for s in b]:
         listed = len(block) > 1 and all(LIST_MARK.match(text[s:e]) for s, e in block[1:])
-        for group in ([[s] for s in block] if listed else [block]):
-            start, end = group[0][0], group[-1][1]
+        for start, end in block if listed else [(block[0][0], block[-1][1])]:
             units.append(Unit(start, end, fold(text[start:end])))
     return units, blank_separated
 
 
+class _Widths(dict):
+    """Each character's display width, looked up in the Unicode tables once per character."""
+
+    def __missing__(self, ch: str) -> int:
+        w = self[ch] = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        return w
+
+
+_WIDTHS = _Widths()
+
+
 def width(text: str) -> int:
     """Display width: wide (CJK) characters count two, so one bound serves every script."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(map(_WIDTHS.__getitem__, text))
 
 
 def narrower(text: str, bound: int) -> bool:
@@ -218,15 +238,29 @@ def _alternation(words: list[str]) -> str:
     return "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in branches.items())
 
 
-_AUTONYM_RE = re.compile(_alternation(sorted({a.casefold() for a in _AUTONYMS}, key=len, reverse=True)))
+_NAMES = sorted({a.casefold() for a in _AUTONYMS}, key=len, reverse=True)
+_AUTONYM_RE = re.compile(_alternation(_NAMES))
+_LONGEST = len(_NAMES[0])
 
 
-def is_language_menu(text: str) -> bool:
-    """A line of site chrome listing languages: language names cover most of it."""
-    folded = text.casefold()
+def is_language_menu(text: str, folded: str | None = None) -> bool:
+    """A line of site chrome listing languages: language names cover most of it. ``folded``: the text
+    case-folded, when the caller has it already."""
+    if folded is None:
+        folded = text.casefold()
     letters = len(folded) - folded.count(" ")
+    need = 0.6 * letters
+    # Most lines are prose: search a head first, and the rest only if the line can still be a menu. The search
+    # runs left to right and no name is longer than _LONGEST, so before end - _LONGEST it finds in folded[:end]
+    # the names it finds in the whole line: the whole line's names cover at most the head's plus everything
+    # after that point. A head of this length without a name is enough to reject a line (about half of it).
+    end = int(len(folded) + _LONGEST - need) + 1
+    if end < len(folded):
+        head = _AUTONYM_RE.findall(folded, 0, end)
+        if sum(map(len, head)) + len(folded) - end + _LONGEST < need:
+            return False
     hits = _AUTONYM_RE.findall(folded)
-    return len(set(hits)) >= 3 and sum(map(len, hits)) >= 0.6 * letters
+    return len(set(hits)) >= 3 and sum(map(len, hits)) >= need
 
 
 _TRAILERS = {
