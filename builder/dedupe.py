@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .digests import hashes
 from .records import Page
 
 NEAR = 0.9  # share of equal MinHash values (an estimate of Jaccard similarity) that makes a near duplicate
@@ -45,33 +46,10 @@ def _tokens(page: Page) -> list[str]:
     return words
 
 
-class _Digests(dict):
-    """token -> its 64-bit hash (8-byte blake2b digest), computed when first asked for and kept across the pages
-    a worker sees: most words of a page were on earlier pages, so most are hashed once per worker, not once per
-    page. Emptied when full, to bound memory (about 30 MB)."""
-
-    LIMIT = 200_000
-
-    def __missing__(self, token: str) -> bytes:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        digest = self[token] = hashlib.blake2b(token.encode(), digest_size=8).digest()
-        return digest
-
-
-_DIGESTS = _Digests()
-
-
-def _token_hashes(tokens: list[str]) -> np.ndarray:
-    """Each token's 64-bit hash (blake2b, little-endian): the digests in one buffer, read by numpy as
-    little-endian integers, so no Python int per token."""
-    return np.frombuffer(b"".join(map(_DIGESTS.__getitem__, tokens)), dtype="<u8")
-
-
 def dedupe_key(page: Page) -> DedupeKey:
     tokens = _tokens(page)
     exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
-    hashed = _token_hashes(tokens).astype(np.uint64, copy=False) if tokens else np.zeros(1, dtype=np.uint64)
+    hashed = hashes(tokens) if tokens else np.zeros(1, dtype=np.uint64)
     with np.errstate(over="ignore"):  # 5-shingle hashes: a polynomial over token hashes, mod 2**64
         grams = hashed[: max(1, len(hashed) - 4)].copy()
         for k in range(1, min(5, len(hashed))):  # in place: no new array per step

@@ -20,17 +20,17 @@ Three steps, so that the cost grows with the corpus, not with its square:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from . import vectors
 from .align import MODEL_LANGS, Bead, Units, align_units, anchors, length_z, units
+from .digests import hashes
 from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
@@ -47,7 +47,7 @@ SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to th
 SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
 SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
 SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
-_LATIN, _UPPER = re.compile(r"[A-Za-z]+"), re.compile(r"[A-Z]+")  # share of upper-case Latin letters above which a text counts as cased
+_LATIN, _UPPER = re.compile(r"[A-Za-z]+"), re.compile(r"[A-Z]+")  # runs of Latin and upper-case letters
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,6 @@ def _ordered(paragraphs: Sequence[dict]) -> list[dict]:
 def article_units(article: dict, paragraphs: Sequence[dict]) -> Units:
     """The aligner's view of an article's paragraphs, title first (runs the full encoder)."""
     return units([p["text"] for p in _ordered(paragraphs)], article["lang"])
-
-
-def _hashes(anchors: Iterable[str]) -> np.ndarray:
-    """Sorted unique uint64 hashes (blake2b, little-endian) of ``anchors``: the digests in one buffer, read
-    by numpy, so that no Python int is made per anchor."""
-    digests = b"".join([hashlib.blake2b(x.encode(), digest_size=8).digest() for x in anchors])
-    return np.unique(np.frombuffer(digests, dtype="<u8").astype(np.uint64))
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
-        anchors=_hashes(x for x in anchors(text) if not x.isalpha() or len(x) >= 4),
+        anchors=np.unique(hashes(x for x in anchors(text) if not x.isalpha() or len(x) >= 4)),
         vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
         latin=(_count(_LATIN, text), _count(_UPPER, text)),

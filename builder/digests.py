@@ -1,0 +1,34 @@
+"""64-bit hashes of strings (8-byte blake2b digests, read little-endian), for the MinHash key's tokens and
+the blocking key's anchors: the same on every machine and run, unlike Python's ``hash``.
+
+Each string's digest is kept for the rest of the process: most words of a page were on earlier pages, so most
+are hashed once per worker, not once per page. The cache is emptied when full, to bound memory (about 30 MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import numpy as np
+
+LIMIT = 200_000  # strings kept
+
+
+class _Digests(dict):
+    """string -> its 8-byte blake2b digest, computed when first asked for."""
+
+    def __missing__(self, text: str) -> bytes:
+        if len(self) >= LIMIT:
+            self.clear()
+        digest = self[text] = hashlib.blake2b(text.encode(), digest_size=8).digest()
+        return digest
+
+
+_DIGESTS = _Digests()
+
+
+def hashes(texts: Iterable[str]) -> np.ndarray:
+    """Each text's 64-bit hash as uint64, in order: the digests joined in one buffer and read by numpy, so
+    that no Python int is made per text."""
+    return np.frombuffer(b"".join(map(_DIGESTS.__getitem__, texts)), dtype="<u8").astype(np.uint64, copy=False)
