@@ -96,7 +96,8 @@ def parser() -> argparse.ArgumentParser:
                    help="folder for the work files a stopped build resumes from (default: .OUT.work beside "
                         "OUT); on a multi-node cluster it must be on storage every node sees")
     b.add_argument("--shard-files", type=int, default=None,
-                   help="input files per unit of work (default: 256); the output does not depend on it")
+                   help="input files per unit of work (default: 256, or fewer so that each worker gets about 8 "
+                        "units); the output does not depend on it")
     b.add_argument("--timings", type=Path, default=None,
                    help="write seconds per stage, pages and input bytes to this JSON file")
     b.set_defaults(run=cmd_build)

@@ -44,7 +44,9 @@ from .versions import versions
 from .workfile import WorkFile, WorkFiles, pack, read_all
 from .write import JsonListWriter, TableWriter, finish_folder, new_folder
 
-SHARD_FILES = 256  # input files per unit of per-document work
+SHARD_FILES = 256  # input files per unit of per-document work, at most
+MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
+UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that the workers finish together
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
 EMBED_ARTICLES = 8  # articles per unit of encoder work (the full encoder: tens of ms per article)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
@@ -61,8 +63,8 @@ class Options:
     executor: str = "local"  # or "ray"
     ray_address: str | None = None  # an existing Ray cluster; None starts a local one
     work: Path | None = None  # work files; default .<out>.work beside the output
-    shard_files: int | None = None  # input files per unit of per-document work (default SHARD_FILES); the output
-    # does not depend on it
+    shard_files: int | None = None  # input files per unit of per-document work (default: ``shard_files()``); the
+    # output does not depend on it
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,12 @@ def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int
     return pack(links)
 
 
+def shard_files(inputs: int, workers: int) -> int:
+    """Input files per unit of per-document work: ``SHARD_FILES``, or fewer for a small corpus, so that each
+    worker gets about ``UNITS_PER_WORKER`` units (with a few big ones, one worker ends long after the others)."""
+    return max(MIN_SHARD_FILES, min(SHARD_FILES, -(-inputs // (UNITS_PER_WORKER * max(1, workers)))))
+
+
 def _stat(root: Path, item: str | Reject) -> object:
     if isinstance(item, Reject):
         return item.as_dict()
@@ -288,7 +296,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     started = time.perf_counter()
     stamp = versions()
     inputs = list_inputs(seeds)
-    units = _units(seeds.resolve(), inputs, options.max_bytes, stamp, max(1, options.shard_files or SHARD_FILES))
+    size = options.shard_files or shard_files(len(inputs), options.workers)
+    units = _units(seeds.resolve(), inputs, options.max_bytes, stamp, max(1, size))
     clock: Counter[str] = Counter()
     if any(isinstance(i, str) for i in inputs):
         vectors.ensure()  # distilled once here, so that workers only read it
