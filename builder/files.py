@@ -1,4 +1,5 @@
-"""Small file helpers shared by the writer, the checker, the publisher and the executors (no heavy imports)."""
+"""Small file helpers shared by the writer, the checker, the publisher, the executors and the model cache (no
+heavy imports)."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ import numpy as np
 from . import vectors
 from .align import MODEL_LANGS, Bead, Units, align_units, anchors, length_z, units
 from .digests import hashes
+from .langid import count_chars
 from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
@@ -61,11 +62,6 @@ class LinkKey:
     vector: np.ndarray | None  # float16 unit-norm static document vector (builder.vectors); None when not covered
     paragraphs: int
     latin: tuple[int, int]  # Latin letters in the text, and how many of them are upper case
-
-
-def _count(runs: re.Pattern[str], text: str) -> int:
-    """Characters of ``text`` in the runs that ``runs`` finds (runs, not characters: far fewer strings)."""
-    return sum(map(len, runs.findall(text)))
 
 
 def _day(published: str | None) -> int | None:
@@ -118,7 +114,7 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
         anchors=np.unique(hashes(x for x in anchors(text) if not x.isalpha() or len(x) >= 4)),
         vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
-        latin=(_count(_LATIN, text), _count(_UPPER, text)),
+        latin=(count_chars(_LATIN, text), count_chars(_UPPER, text)),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
     return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)

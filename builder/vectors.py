@@ -19,13 +19,16 @@ verdict: links are decided by ``builder.align`` with the full encoder.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from functools import cache
 from itertools import chain
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Callable, Sequence
 
 import numpy as np
+
+from .files import write_atomic
 
 DIMS = 128
 DROPPED = 16  # leading principal directions left out
@@ -92,12 +95,12 @@ def _table_path() -> Path:
     return cache_dir() / f"static-{digest[:16]}.npy"
 
 
-def _save(path: Path, data: np.ndarray) -> None:
+def _cache_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """A cache file whole or not at all: ``write`` fills a buffer, which is then written atomically."""
+    buffer = io.BytesIO()
+    write(buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.save(f, data)
-    os.replace(tmp, path)
+    write_atomic(path, buffer.getvalue())
 
 
 @cache
@@ -107,11 +110,8 @@ def uncompressed_weights() -> Path:
     digest = hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()
     path = cache_dir() / f"use-weights-{digest[:16]}.npz"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with np.load(source, allow_pickle=False) as z, open(tmp, "wb") as f:
-            np.savez(f, **{name: z[name] for name in z.files})
-        os.replace(tmp, path)
+        with np.load(source, allow_pickle=False) as z:
+            _cache_file(path, lambda f: np.savez(f, **{name: z[name] for name in z.files}))
     return path
 
 
@@ -124,8 +124,8 @@ def table() -> np.ndarray:
     weighted = path.with_name(f"{path.stem}-sif.npy")
     if not weighted.is_file():
         if not path.is_file():
-            _save(path, _distill())
-        _save(weighted, np.load(path).astype(np.float32) * _weights()[:, None])
+            _cache_file(path, lambda f: np.save(f, _distill()))
+        _cache_file(weighted, lambda f: np.save(f, np.load(path).astype(np.float32) * _weights()[:, None]))
     return np.asarray(np.load(weighted, mmap_mode="r"))  # a plain ndarray view of the map
 
 
