@@ -103,30 +103,29 @@ class RayExecutor:
         fn_ref, cwd = ray.put(fn), os.getcwd()
         pending: dict[Any, int] = {}  # ObjectRef -> index of its payload
         items = iter(enumerate(payloads))
-        try:
-            while True:
-                while len(pending) < IN_FLIGHT * self.workers:
-                    nxt = next(items, None)
-                    if nxt is None:
-                        break
-                    pending[call.remote(fn_ref, nxt[1], cwd)] = nxt[0]
-                if not pending:
-                    return
-                (ready,), _ = ray.wait(list(pending), num_returns=1)
-                index = pending.pop(ready)
-                try:
-                    result = ray.get(ready)
-                except ray.exceptions.RayTaskError as e:
-                    # the function's own exception, as LocalExecutor raises it, with Ray's report as its cause
-                    if isinstance(e.cause, Exception):
-                        raise e.cause from e
-                    raise
-                del ready
-                yield index, result
-        finally:  # an error, or the caller stopped early: don't leave tasks running on the cluster
-            if pending and ray.is_initialized():
-                for ref in pending:
-                    ray.cancel(ref, force=False)
+        # On an error, or when the caller stops early, the tasks in flight (at most IN_FLIGHT per worker) are
+        # left to finish and their results dropped; close() stops a cluster this executor started. They are
+        # not cancelled: ray.cancel races with the scheduler (ray-project/ray#30760, #45469: a queued task's
+        # cancel can kill its worker or the raylet, and with the raylet the driver exits).
+        while True:
+            while len(pending) < IN_FLIGHT * self.workers:
+                nxt = next(items, None)
+                if nxt is None:
+                    break
+                pending[call.remote(fn_ref, nxt[1], cwd)] = nxt[0]
+            if not pending:
+                return
+            (ready,), _ = ray.wait(list(pending), num_returns=1)
+            index = pending.pop(ready)
+            try:
+                result = ray.get(ready)
+            except ray.exceptions.RayTaskError as e:
+                # the function's own exception, as LocalExecutor raises it, with Ray's report as its cause
+                if isinstance(e.cause, Exception):
+                    raise e.cause from e
+                raise
+            del ready
+            yield index, result
 
     def close(self) -> None:
         if self._started and self._ray is not None:
