@@ -123,39 +123,70 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
 def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
     """Pairs (lower article_id first) worth aligning, in sorted order; at most ``PER_LANG`` per article and
     other language are chosen by each article, by a cheap likeness of keys: document-vector cosine plus the
-    idf-weighted share of rare anchors the two have in common."""
-    anchors = _Anchors(keys)
-    has_vector = np.array([k.vector is not None for k in keys], dtype=bool)
-    vectors = np.zeros((len(keys), DIMS), dtype=np.float32)
-    for i, k in enumerate(keys):
-        if k.vector is not None:
-            vectors[i] = k.vector
-    with_vector = np.flatnonzero(has_vector)
+    idf-weighted share of rare anchors the two have in common.
+
+    The articles of one day share their pool (the articles dated within ``WINDOW`` days), so they are scored
+    together, a block of rows at a time; an undated article has a pool of its own. Cosines are taken in
+    float64 over the float16 vectors: exact, so the same whatever the blocking or the BLAS."""
+    chooser = _Chooser(keys)
     by_day: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         if k.day is not None:
             by_day[k.day].append(i)
-    langs = [k.lang for k in keys]
-    ids = [k.article_id for k in keys]
     pairs: set[tuple[str, str]] = set()
+    for day, rows in by_day.items():
+        pool = np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
+                        dtype=np.int64)
+        step = max(1, BLOCK_CELLS // len(pool))
+        for at in range(0, len(rows), step):
+            pairs.update(chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool))
+    with_vector = np.flatnonzero(chooser.has_vector)
     for i, k in enumerate(keys):
-        if k.day is not None:
-            pool = {j for d in range(k.day - WINDOW, k.day + WINDOW + 1) for j in by_day.get(d, ())}
-        else:
-            pool = set(anchors.sharing(i)[0].tolist())
-            if has_vector[i] and len(with_vector):
-                pool.update(with_vector[_top(vectors[with_vector] @ vectors[i], NEAREST + 1)].tolist())
-        others = np.array(sorted(j for j in pool if langs[j] != k.lang), dtype=np.int64)
-        if not len(others):
-            continue
-        cos = np.where(has_vector[others], vectors[others] @ vectors[i], 0.0) if has_vector[i] else 0.0
-        best: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for j, value in zip(others.tolist(), (cos + anchors.overlap(i, others)).tolist()):
-            best[langs[j]].append((value, ids[j]))
-        for scored in best.values():
-            for _, other in heapq.nlargest(PER_LANG, scored):
-                pairs.add((min(k.article_id, other), max(k.article_id, other)))
+        if k.day is None:
+            pool = set(chooser.anchors.sharing(i)[0].tolist())
+            if chooser.has_vector[i] and len(with_vector):
+                pool.update(with_vector[_top(chooser.vectors[with_vector] @ chooser.vectors[i], NEAREST + 1)].tolist())
+            pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
     yield from sorted(pairs)
+
+
+BLOCK_CELLS = 1 << 20  # article x pool scores computed at once, at most (unless one article's pool is larger)
+
+
+class _Chooser:
+    """The keys as arrays, and each article's choice of candidates among a pool."""
+
+    def __init__(self, keys: Sequence[LinkKey]) -> None:
+        self.anchors = _Anchors(keys)
+        self.has_vector = np.array([k.vector is not None for k in keys], dtype=bool)
+        self.vectors = np.zeros((len(keys), DIMS), dtype=np.float64)  # a zero row where there is no vector
+        for i, k in enumerate(keys):
+            if k.vector is not None:
+                self.vectors[i] = k.vector
+        self.ids = [k.article_id for k in keys]
+        langs = sorted({k.lang for k in keys})
+        self.lang = np.array([langs.index(k.lang) for k in keys], dtype=np.int64) if keys else np.zeros(0, np.int64)
+        self.id_rank = np.argsort(np.argsort(np.array(self.ids, dtype=object), kind="stable"), kind="stable")
+
+    def choose(self, rows: np.ndarray, pool: np.ndarray) -> Iterator[tuple[str, str]]:
+        """For each of ``rows``, its ``PER_LANG`` best articles of ``pool`` (sorted) per other language, by
+        key likeness; ties go to the greater article_id."""
+        if not len(pool):
+            return
+        value = self.vectors[rows] @ self.vectors[pool].T + self.anchors.overlaps(rows, pool)
+        # each row's pool by language, then best first (ties: greater article_id first); the languages' runs
+        # are the same for every row
+        lang = self.lang[pool]
+        order = np.lexsort((np.broadcast_to(-self.id_rank[pool], value.shape), -value,
+                            np.broadcast_to(lang, value.shape)), axis=-1)
+        langs, starts, sizes = np.unique(lang, return_index=True, return_counts=True)
+        starts = np.cumsum(np.concatenate(([0], sizes[:-1])))
+        take = np.concatenate([start + np.arange(min(PER_LANG, size)) for start, size in zip(starts, sizes)])
+        chosen = pool[np.take_along_axis(order, np.broadcast_to(take, (len(rows), len(take))), axis=1)]
+        other = self.lang[chosen] != self.lang[rows][:, None]
+        for r, j in zip(np.broadcast_to(rows[:, None], chosen.shape)[other].tolist(), chosen[other].tolist()):
+            a, b = self.ids[r], self.ids[j]
+            yield (a, b) if a < b else (b, a)
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
@@ -189,6 +220,7 @@ class _Anchors:
         self.start = np.concatenate(([0], np.cumsum(np.where(rare, df, 0))))[:-1]
         self.df, self.idf = df, idf
         self.own = np.split(anchor[keep], np.cumsum(np.bincount(owner[keep], minlength=n))[:-1])  # rare, sorted
+        self.sizes = np.array([len(o) for o in self.own], dtype=np.int64)
 
     def sharing(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Every key holding one of key ``i``'s rare anchors (``i`` too; once per anchor shared, in anchor
@@ -198,15 +230,35 @@ class _Anchors:
         at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.holders[at + np.arange(int(counts.sum()))], np.repeat(self.idf[mine], counts)
 
-    def overlap(self, i: int, others: np.ndarray) -> np.ndarray:
-        """For each of ``others`` (sorted): the idf of the rare anchors it shares with key ``i`` over the idf
-        of the anchors either has."""
-        hits, weights = self.sharing(i)
-        at = np.minimum(np.searchsorted(others, hits), len(others) - 1)
-        match = others[at] == hits
-        # summed hit by hit, so in anchor order for each other key, like a sum over the anchors shared
-        shared = np.bincount(at[match], weights=weights[match], minlength=len(others)).astype(np.float64)
-        total = self.mass[i] + self.mass[others] - shared
+    def overlaps(self, rows: np.ndarray, pool: np.ndarray) -> np.ndarray:
+        """(len(rows), len(pool)): for each row key and each of ``pool`` (sorted), the idf of the rare anchors
+        the two share over the idf of the anchors either has."""
+        mine = [self.own[i] for i in rows.tolist()]
+        row = np.repeat(np.arange(len(rows)), [len(m) for m in mine])
+        mine = np.concatenate(mine) if mine else np.zeros(0, np.int64)
+        counts = self.df[mine]
+        if counts.sum() <= self.sizes[pool].sum():
+            # few holders: each holder of the rows' anchors, looked up in the pool
+            at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+            hits = self.holders[at + np.arange(int(counts.sum()))]
+            col = np.minimum(np.searchsorted(pool, hits), len(pool) - 1)
+            hit = pool[col] == hits
+        else:
+            # a small pool (a few days of articles): the rows' anchors looked up among the pool's
+            held = [self.own[j] for j in pool.tolist()]
+            where = np.repeat(np.arange(len(pool)), [len(h) for h in held])
+            held = np.concatenate(held)
+            order = np.lexsort((where, held))  # the pool's anchors in order, each one's holders in pool order
+            held, where = held[order], where[order]
+            lo = np.searchsorted(held, mine, "left")
+            counts = np.searchsorted(held, mine, "right") - lo
+            at = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+            col, hit = where[at + np.arange(int(counts.sum()))], slice(None)
+        # summed hit by hit: for each pair, in the order of the anchors the two share
+        cells = np.repeat(row, counts)[hit] * len(pool) + col[hit]
+        shared = np.bincount(cells, weights=np.repeat(self.idf[mine], counts)[hit], minlength=len(rows) * len(pool))
+        shared = shared.astype(np.float64).reshape(len(rows), len(pool))
+        total = self.mass[rows][:, None] + self.mass[pool][None, :] - shared
         return np.divide(shared, total, out=np.zeros_like(shared), where=total > 0)
 
 

@@ -1,14 +1,16 @@
-"""The screen between blocking and the full encoder (``builder.link.screen``), the linear-time top-k that
-blocking uses, and the work files the linking units read records from (``builder.workfile``)."""
+"""Blocking (``builder.link.candidate_pairs``), the screen between blocking and the full encoder
+(``builder.link.screen``), the linear-time top-k that blocking uses, and the work files the linking units read
+records from (``builder.workfile``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from builder.link import DIMS, SCREEN_MIN, Sketch, _top, screen
+from builder.link import DIMS, SCREEN_MIN, LinkKey, Sketch, _top, candidate_pairs, screen
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -66,6 +68,49 @@ def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
     together = screen(pairs)
     alone = [screen([p])[0] for p in pairs]
     assert together == pytest.approx(alone, abs=1e-6)
+
+
+def key(aid: str, lang: str, day: int | None, hot: int | None = None, anchors: tuple[int, ...] = ()) -> LinkKey:
+    """A blocking key: its document vector along axis ``hot`` (None: no vector), its anchors' hashes."""
+    return LinkKey(aid, lang, day, np.array(sorted(anchors), dtype=np.uint64),
+                   None if hot is None else unit(hot)[0], 3, (0, 0))
+
+
+# Worked by hand: each article keeps, per other language, the 2 articles that score highest (vector cosine +
+# the share of rare anchors the two have in common), among those dated within 3 days of it; an undated one
+# chooses among the holders of its rare anchors and the 33 nearest by vector. A dated article never meets an
+# undated one by itself, so the undated English page "c" below shows one article's choice alone.
+@pytest.mark.parametrize(("keys", "expected"), [
+    pytest.param([key("a", "en", 100, 1), key("b", "fr", 103, 1), key("c", "fr", 104, 1)], {("a", "b")},
+                 id="within 3 days, not 4"),
+    pytest.param([key("a", "en", 100, 1), key("b", "en", 100, 1)], set(), id="one language: never"),
+    pytest.param([key("c", "en", None, 1), key("a", "fr", 100, 2), key("b", "fr", 100, 1), key("d", "fr", 100, 1),
+                  key("e", "fr", 100, 3)], {("b", "c"), ("c", "d")}, id="of four French pages, the two alike"),
+    pytest.param([key("c", "en", None, 1), key("a", "fr", 100, 1), key("b", "fr", 100, 1), key("d", "fr", 100, 1)],
+                 {("b", "c"), ("c", "d")}, id="equal scores: the greater article_ids"),
+    pytest.param([key("c", "en", None, 1, (5,)), key("a", "fr", 100, 2, (5,)), key("b", "fr", 100, 3),
+                  key("d", "fr", 100, 4)], {("a", "c"), ("c", "d")}, id="a shared rare anchor counts"),
+    pytest.param([key("a", "en", None, 1, (7, 8)), key("b", "fr", 500, 2, (7,)), key("c", "fr", 500, 3),
+                  key("d", "de", 900, 4, (8,))],
+                 {("a", "b"), ("a", "c"), ("a", "d")}, id="undated: any day, per language"),
+])
+def test_candidate_pairs(keys: list[LinkKey], expected: set[tuple[str, str]]) -> None:
+    assert list(candidate_pairs(keys)) == sorted(expected)
+
+
+def test_candidate_pairs_do_not_depend_on_key_order() -> None:
+    """Ties between equal vectors fall the same way whatever the order of the keys (cosines are exact)."""
+    rng = np.random.default_rng(3)
+    alike = rng.normal(size=(4, DIMS))  # a few vectors many keys share exactly: ties everywhere
+    alike = (alike / np.linalg.norm(alike, axis=1, keepdims=True)).astype(np.float16)
+    keys = [dataclasses.replace(key(f"a{i:03d}", ["en", "fr", "zh"][i % 3], 100 + int(rng.integers(0, 6)), None,
+                                    tuple(int(x) for x in rng.integers(0, 30, 4))), vector=alike[i % 4])
+            for i in range(120)]
+    expected = list(candidate_pairs(keys))
+    assert expected
+    for seed in range(5):
+        shuffled = [keys[i] for i in np.random.default_rng(seed).permutation(len(keys))]
+        assert list(candidate_pairs(shuffled)) == expected
 
 
 @pytest.mark.parametrize(("values", "k"), [
