@@ -36,6 +36,7 @@ def default_workers() -> int:
 
 class Executor(Protocol):
     workers: int
+    in_process: bool  # whether the units run in this very process (then nothing else can run beside them)
 
     def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
         """``fn(payload)`` for every payload, yielded as ``(index, result)`` in any order."""
@@ -48,6 +49,7 @@ class LocalExecutor:
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, workers)
+        self.in_process = self.workers == 1
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:

@@ -21,16 +21,19 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import vectors
 from .card import card_files
-from .contract import TABLES, violations
+from .contract import violations
 from .dedupe import DedupeKey, dedupe_key, duplicates
 from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, UsageError
 from .executors import Executor, Unit, fingerprint, make_executor, run_units
@@ -302,6 +305,10 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     if any(isinstance(i, str) for i in inputs):
         vectors.ensure()  # distilled once here, so that workers only read it
     executor: Executor = make_executor(options.executor, options.workers, options.ray_address)
+    tmp: Path | None = None
+    writer = ThreadPoolExecutor(1)  # writes the articles and paragraphs while the workers link
+    written: Future | None = None
+    stop = threading.Event()  # tells that writer to give up
     try:
         files, ran = run_units(executor, process_shard, units, work / "docs", progress(len(units)) if progress else None)
         # 2. keys only: duplicates, candidate pairs
@@ -309,6 +316,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         dedupe_keys: list[DedupeKey] = []
         link_keys: list[LinkKey] = []
         where: dict[str, Place] = {}
+        chars: dict[str, int] = {}  # an article's characters of text: what encoding it costs
         ids: list[str] = []
         pages = input_bytes = 0
         for path, count, index, doc in _docs(files):
@@ -322,6 +330,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             dedupe_keys.append(doc.dedupe)
             link_keys.append(doc.link)
             where[doc.article["article_id"]] = (path, count, index)
+            chars[doc.article["article_id"]] = sum(len(p["text"]) for p in doc.paragraphs)
         if rejects and not options.allow_rejects:
             raise RejectedInputs(rejects)
         with lap(clock, "dedupe"):
@@ -330,7 +339,16 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         with lap(clock, "candidates"):
             live = [k for k in link_keys if k.article_id not in duplicate_of]
             pairs = list(candidate_pairs(live))
-        del link_keys, live
+            # screened in date order: a unit then reads the sketches of a few days' articles, not of all
+            day = {k.article_id: -1 if k.day is None else k.day for k in live}
+            pairs.sort(key=lambda pair: (max(day[pair[0]], day[pair[1]]), pair))
+        del link_keys, live, day
+        # 4a. the articles and paragraphs tables and the report need only the docs and the duplicates: written
+        # from here on, in a thread, while the linking work runs in the workers (in this process after it)
+        tmp = new_folder(out)
+        write_docs = partial(_write_docs, tmp, files, duplicate_of, rejects, stamp, stop)
+        if not executor.in_process:
+            written = writer.submit(write_docs)
         # 3. screen the candidate pairs, encode the articles of the pairs that pass, link those pairs
         with lap(clock, "screen"):
             screen_units = []
@@ -339,12 +357,13 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(_places(where, batch))),
                                          (batch, _places(where, batch))))
             screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
-            passed = [pair for path in screen_files for pair in read_all(path)]
+            passed = sorted(pair for path in screen_files for pair in read_all(path))
         with lap(clock, "link"):
-            # the articles of the passing pairs, in input order, in units of equal size (not one per docs
-            # shard: the articles that pass are not spread evenly, and the encoder is most of this stage)
-            encode = [(where[a][0], where[a][2])
-                      for a in sorted({a for pair in passed for a in pair}, key=where.__getitem__)]
+            # the articles of the passing pairs in units of a few (not one per docs shard: the articles that
+            # pass are not spread evenly, and the encoder is most of this stage), the longest first, so that
+            # the workers finish together
+            encode = [(where[a][0], where[a][2]) for a in
+                      sorted({a for pair in passed for a in pair}, key=lambda a: (-chars[a], where[a]))]
             batches = [encode[start:start + EMBED_ARTICLES] for start in range(0, len(encode), EMBED_ARTICLES)]
             embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
                            for n, batch in enumerate(batches)]
@@ -357,21 +376,27 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 link_units.append(Unit(f"links-{n:06d}", fingerprint(stamp, batch, _named(involved)), (batch, involved)))
             link_files, link_ran = run_units(executor, link_unit, link_units, work / "links")
             ran += screen_ran + embed_ran + link_ran
-    finally:
         executor.close()
-    del where, pairs, passed
-    # 4. validate and write, streaming the work files in order
-    tmp = new_folder(out)
-    try:
-        counts, found = _write(tmp, files, link_files, duplicate_of, rejects, stamp, clock)
-        if found:
-            raise ContractViolation(found)
+        del where, chars, pairs, passed
+        # 4b. validate and write what is left, streaming the work files in order
+        counts, found, seconds = written.result() if written is not None else write_docs()
+        clock.update(seconds)
+        links, more = _write_links(tmp, link_files, stamp, clock)
+        counts["translation_links"] = links
+        if found + more:
+            raise ContractViolation(found + more)
         with lap(clock, "card"):
             report_summary = json.loads((tmp / "build_report.json").read_bytes())
             finish_folder(tmp, out, stamp, counts, card_files(report_summary, stamp))
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop.set()
+        writer.shutdown(wait=True)  # before its folder goes
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        executor.close()
+        writer.shutdown(wait=True)
     shutil.rmtree(work, ignore_errors=True)
     stages = {name: round(clock[name], 3) for name in
               ("read", "parse", "normalize", "identify", "keys", "dedupe", "candidates", "screen", "link",
@@ -381,16 +406,21 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                    resumed=len(units) + len(screen_units) + len(embed_units) + len(link_units) - ran)
 
 
-def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplicate_of: dict[str, str],
-           rejects: Sequence[Reject], stamp: dict, clock: Counter) -> tuple[dict, list]:
-    """Stream the work files into the tables and the report; return row counts and every violation."""
-    writers = {t: TableWriter(tmp, t, stamp) for t in TABLES}
+def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], rejects: Sequence[Reject],
+                stamp: dict, stop: threading.Event | None = None) -> tuple[dict, list, Counter]:
+    """Stream the docs work files into the articles and paragraphs tables and the report; return their row
+    counts, every violation, and seconds per stage (the per-document stages' from the work files, with
+    validating and writing). Gives up, unfinished, when ``stop`` is set (the build failed meanwhile)."""
+    clock: Counter[str] = Counter()
+    writers = {t: TableWriter(tmp, t, stamp) for t in ("articles", "paragraphs")}
     found: list = []
     report = JsonListWriter(tmp / "build_report.json", "files")
     outcomes: Counter[str] = Counter()
     removed: dict[str, Counter] = defaultdict(Counter)
     inputs = 0
     for _, _, _, doc in _docs(files, clock):
+        if stop is not None and stop.is_set():
+            raise RuntimeError("the build stopped: the tables were left unfinished")
         inputs += 1
         if doc.reject is not None:
             report.add({"path": doc.reject.path, "outcome": "rejected", "reason": doc.reject.reason})
@@ -413,12 +443,6 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
         for span in article["removed"]:
             removed[span["reason"]]["spans"] += 1
             removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
-    for path in link_files:
-        links = read_all(path)
-        with lap(clock, "validate"):
-            found += violations("translation_links", links)
-        with lap(clock, "write"):
-            writers["translation_links"].add(links)
     with lap(clock, "write"):
         counts = {t: w.count for t, w in writers.items()}
         for w in writers.values():
@@ -426,4 +450,20 @@ def _write(tmp: Path, files: Sequence[Path], link_files: Sequence[Path], duplica
         report.close({"inputs": inputs, "outcomes": dict(outcomes),
                       "removed": {k: dict(v) for k, v in removed.items()},
                       "rejects": [r.as_dict() for r in rejects]})
-    return counts, found
+    return counts, found, clock
+
+
+def _write_links(tmp: Path, link_files: Sequence[Path], stamp: dict, clock: Counter) -> tuple[int, list]:
+    """Stream the links work files into the translation_links table; return its row count and every
+    violation."""
+    writer = TableWriter(tmp, "translation_links", stamp)
+    found: list = []
+    for path in link_files:
+        links = read_all(path)
+        with lap(clock, "validate"):
+            found += violations("translation_links", links)
+        with lap(clock, "write"):
+            writer.add(links)
+    with lap(clock, "write"):
+        writer.close()
+    return writer.count, found

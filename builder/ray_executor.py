@@ -65,6 +65,7 @@ class RayExecutor:
 
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
         self.workers = max(1, workers)
+        self.in_process = False
         self.address = address or None
         self._ray: Any = None
         self._started = False  # whether this executor started Ray (and so stops it)
