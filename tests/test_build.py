@@ -136,3 +136,37 @@ def test_out_inside_seeds_is_refused(tmp_path, capsys):
     assert main(["build", "--seeds", str(seeds), "--out", str(seeds / "dataset")]) == 2
     assert "is inside --seeds" in capsys.readouterr().err
     assert [p.name for p in seeds.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("fails", [
+    pytest.param("embed_unit", id="while the tables are being written beside the linking"),
+    pytest.param("_write_links", id="after the articles and paragraphs are written"),
+])
+def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeypatch):
+    """With 2 workers the articles and paragraphs are written in a driver thread while the linking runs; when
+    the build fails meanwhile, the error is the caller's, the thread is stopped and its folder removed."""
+    import threading
+
+    from builder import pipeline
+
+    class Boom(Exception):
+        pass
+
+    if fails == "_write_links":
+        def boom(*args, **kwargs):
+            raise Boom(fails)
+        monkeypatch.setattr(pipeline, "_write_links", boom)
+    else:
+        real = pipeline.run_units
+
+        def boom(executor, fn, *args, **kwargs):
+            if fn.__name__ == fails:
+                raise Boom(fails)
+            return real(executor, fn, *args, **kwargs)
+        monkeypatch.setattr(pipeline, "run_units", boom)
+    before = threading.active_count()
+    out = tmp_path / "out"
+    with pytest.raises(Boom):
+        build(Options(seeds=SEEDS, out=out, workers=2))
+    assert threading.active_count() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.work"]  # the work files, to resume from
