@@ -20,7 +20,6 @@ Three steps, so that the cost grows with the corpus, not with its square:
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -179,7 +178,7 @@ class _Chooser:
         lang = self.lang[pool]
         order = np.lexsort((np.broadcast_to(-self.id_rank[pool], value.shape), -value,
                             np.broadcast_to(lang, value.shape)), axis=-1)
-        langs, starts, sizes = np.unique(lang, return_index=True, return_counts=True)
+        sizes = np.unique(lang, return_counts=True)[1]
         starts = np.cumsum(np.concatenate(([0], sizes[:-1])))
         take = np.concatenate([start + np.arange(min(PER_LANG, size)) for start, size in zip(starts, sizes)])
         chosen = pool[np.take_along_axis(order, np.broadcast_to(take, (len(rows), len(take))), axis=1)]

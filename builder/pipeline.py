@@ -8,7 +8,8 @@ in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and 
    each article of a pair that passed (``EMBED_ARTICLES`` per unit), then align and link those pairs
    (``PAIRS_PER_UNIT`` per unit);
 4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
-   the manifest, and swap the folder in.
+   the manifest, and swap the folder in. The articles and paragraphs need only step 2: when the units run in
+   other processes, a driver thread writes them while step 3 runs.
 
 Work files live in ``.<out>.work/`` beside the output (or ``--work``); a build that is stopped resumes
 from the shards it finished. Units are cut from the sorted inputs and merged in order, so the output bytes
@@ -341,7 +342,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             pairs = list(candidate_pairs(live))
             # screened in date order: a unit then reads the sketches of a few days' articles, not of all
             day = {k.article_id: -1 if k.day is None else k.day for k in live}
-            pairs.sort(key=lambda pair: (max(day[pair[0]], day[pair[1]]), pair))
+            pairs.sort(key=lambda pair, day=day: (max(day[pair[0]], day[pair[1]]), pair))
         del link_keys, live, day
         # 4a. the articles and paragraphs tables and the report need only the docs and the duplicates: written
         # from here on, in a thread, while the linking work runs in the workers (in this process after it)
@@ -363,7 +364,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             # pass are not spread evenly, and the encoder is most of this stage), the longest first, so that
             # the workers finish together
             encode = [(where[a][0], where[a][2]) for a in
-                      sorted({a for pair in passed for a in pair}, key=lambda a: (-chars[a], where[a]))]
+                      sorted({a for pair in passed for a in pair}, key=lambda a, c=chars, w=where: (-c[a], w[a]))]
             batches = [encode[start:start + EMBED_ARTICLES] for start in range(0, len(encode), EMBED_ARTICLES)]
             embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
                            for n, batch in enumerate(batches)]
