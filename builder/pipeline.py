@@ -355,8 +355,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             screen_units = []
             for n, start in enumerate(range(0, len(pairs), SCREEN_PAIRS)):
                 batch = pairs[start:start + SCREEN_PAIRS]
-                screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(_places(where, batch))),
-                                         (batch, _places(where, batch))))
+                places = _places(where, batch)
+                screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places)))
             screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
             passed = sorted(pair for path in screen_files for pair in read_all(path))
         with lap(clock, "link"):

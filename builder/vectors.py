@@ -103,11 +103,16 @@ def _cache_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
     write_atomic(path, buffer.getvalue())
 
 
+@cache
+def _weights_digest() -> str:
+    source = _resources() / "weights.npz"
+    return hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()[:16]
+
+
 def _network_files() -> tuple[Path, Path]:
     """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped) and the other
-    arrays (.npz), named by the package's weights."""
-    source = _resources() / "weights.npz"
-    digest = hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()[:16]
+    arrays (.npz), named by the package's weights (read once per process)."""
+    digest = _weights_digest()
     return cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz"
 
 
