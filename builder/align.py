@@ -31,7 +31,7 @@ MIN_SCORE = 0.3  # a bead scoring below this gains nothing over leaving its unit
 SKIP_SCORE = 0.0  # gain of a 1-0 or 0-1 bead; an aligned bead gains score - MIN_SCORE
 GC_VARIANCE = 6.8  # Gale-Church variance of target length per source character
 
-_ANCHOR = re.compile(r"https?://\S+|@\s?\w+|\d+(?:[.,]\d+)*|[a-zà-ɏ][a-zà-ɏ0-9'’-]*", re.IGNORECASE)
+ANCHOR = re.compile(r"https?://\S+|@\s?\w+|\d+(?:[.,]\d+)*|[a-zà-ɏ][a-zà-ɏ0-9'’-]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,21 +53,22 @@ class Units:
     vectors: np.ndarray | None  # (n, d) unit-norm embeddings; None when the model does not cover the language
 
 
+def anchor(match: str) -> str:
+    """The anchor a match of ``ANCHOR`` stands for; "" when it is none (a number of one digit, a letter)."""
+    token = match.casefold()
+    if token[0] == "@":
+        return "@" + token[1:].strip()
+    if token[0].isdigit():
+        digits = token.replace(".", "").replace(",", "")
+        return digits if len(digits) >= 2 else ""
+    return token.strip("'’-") if len(token) >= 2 else ""
+
+
 def anchors(text: str) -> frozenset[str]:
     """Strings that a translation keeps: numbers (2+ digits, separators dropped), Latin-script words of
     2+ letters (case-folded), @handles, URLs."""
-    found = set()
-    for token in set(_ANCHOR.findall(text)):  # each distinct match once (no groups: findall gives whole matches)
-        token = token.casefold()
-        if token[0] == "@":
-            found.add("@" + token[1:].strip())
-        elif token[0].isdigit():
-            digits = token.replace(".", "").replace(",", "")
-            if len(digits) >= 2:
-                found.add(digits)
-        elif len(token) >= 2:
-            found.add(token.strip("'’-"))
-    return frozenset(found)
+    # each distinct match once (no groups: findall gives whole matches)
+    return frozenset(filter(None, map(anchor, set(ANCHOR.findall(text)))))
 
 
 @cache

@@ -28,6 +28,11 @@ class _Digests(dict):
 _DIGESTS = _Digests()
 
 
+def digest(text: str) -> bytes:
+    """The text's 8-byte digest (``hashes`` reads these as uint64)."""
+    return _DIGESTS[text]
+
+
 def hashes(texts: Iterable[str]) -> np.ndarray:
     """Each text's 64-bit hash as uint64, in order: the digests joined in one buffer and read by numpy, so
     that no Python int is made per text."""

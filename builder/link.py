@@ -20,7 +20,6 @@ Three steps, so that the cost grows with the corpus, not with its square:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
@@ -28,9 +27,8 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from . import vectors
-from .align import MODEL_LANGS, Bead, Units, align_units, anchors, length_z, units
-from .digests import hashes
-from .langid import count_chars
+from . import digests
+from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
 from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
@@ -47,7 +45,9 @@ SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to th
 SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
 SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
 SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
-_LATIN, _UPPER = re.compile(r"[A-Za-z]+"), re.compile(r"[A-Z]+")  # runs of Latin and upper-case letters
+# the bytes other than Latin letters, and other than upper-case ones (deleted from a text's ASCII to count them)
+_NOT_LATIN = bytes(b for b in range(256) if not (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A))
+_NOT_UPPER = bytes(b for b in range(256) if not 0x41 <= b <= 0x5A)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,28 @@ def _opening(texts: Sequence[str], ids: Sequence[Sequence[int]]) -> list[int]:
     return out
 
 
+class _KeyAnchors(dict):
+    """A match of ``ANCHOR`` -> the 8-byte digest of its anchor when the blocking key keeps it (numbers,
+    @handles, URLs and Latin-script words of 4+ letters), else b"". Each distinct match is worked out once per
+    process (most were on earlier pages); emptied when full, as ``builder.digests`` is."""
+
+    def __missing__(self, match: str) -> bytes:
+        if len(self) >= digests.LIMIT:
+            self.clear()
+        x = anchor(match)
+        kept = self[match] = digests.digest(x) if x and (not x.isalpha() or len(x) >= 4) else b""
+        return kept
+
+
+_KEY_ANCHORS = _KeyAnchors()
+
+
+def _key_anchors(text: str) -> np.ndarray:
+    """Sorted unique uint64 hashes of the anchors the blocking key keeps."""
+    found = b"".join(map(_KEY_ANCHORS.__getitem__, set(ANCHOR.findall(text))))
+    return np.unique(np.frombuffer(found, dtype="<u8").astype(np.uint64, copy=False))
+
+
 def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, Sketch]:
     """The blocking key and the screen's sketch of an article (per document, in the workers; cheap: the
     tokenizer and a table, no full encoder)."""
@@ -106,14 +128,15 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
     # the opening (for the vector) lies within the sketch's paragraphs; later ones need no pieces
     ids = vectors.piece_ids(texts[:SKETCH_PARAGRAPHS]) if covered else []
+    ascii = text.encode("ascii", "ignore")  # Latin letters are counted among its bytes
     key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
-        anchors=np.unique(hashes(x for x in anchors(text) if not x.isalpha() or len(x) >= 4)),
+        anchors=_key_anchors(text),
         vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
-        latin=(count_chars(_LATIN, text), count_chars(_UPPER, text)),
+        latin=(len(ascii.translate(None, _NOT_LATIN)), len(ascii.translate(None, _NOT_UPPER))),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
     return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)
