@@ -26,8 +26,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import vectors
-from . import digests
+from . import digests, vectors
 from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
 from .vectors import DIMS
 
@@ -291,6 +290,20 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return poly * np.exp(-x * x)
 
 
+def _padded(vectors: Sequence[np.ndarray], lengths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors and lengths of paragraphs, zero-padded to the longest: (k, n, DIMS) and (k, n). Filled with one
+    scatter each (a copy per sketch costs more than the screen's own arithmetic)."""
+    sizes = np.fromiter(map(len, lengths), dtype=np.int64, count=len(lengths))
+    n = int(sizes.max())
+    ends = np.cumsum(sizes)
+    rows = np.arange(ends[-1]) + np.repeat(np.arange(len(sizes)) * n - (ends - sizes), sizes)
+    padded = np.zeros((len(sizes) * n, DIMS), dtype=np.float32)
+    padded[rows] = np.concatenate(vectors)
+    padded_lengths = np.zeros(len(sizes) * n, dtype=np.float32)
+    padded_lengths[rows] = np.concatenate(lengths)
+    return padded.reshape(len(sizes), n, DIMS), padded_lengths.reshape(len(sizes), n)
+
+
 def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     """Each pair's screen score: the best monotone path of paragraph pairs (one to one, either side may skip)
     through their static likeness, per paragraph of the longer side; ``inf`` when a side has no vectors (the
@@ -299,16 +312,19 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     judged = [k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
               and len(a.lengths) and len(b.lengths)]
     judged.sort(key=lambda k: max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)))
+    as_float32: dict[int, np.ndarray] = {}  # each sketch's vectors converted once, not once per pair it is in
+
+    def f32(sketch: Sketch) -> np.ndarray:
+        found = as_float32.get(id(sketch))
+        if found is None:
+            found = as_float32[id(sketch)] = np.asarray(sketch.vectors, dtype=np.float32)
+        return found
+
     for start in range(0, len(judged), SCREEN_BATCH):
         batch = judged[start:start + SCREEN_BATCH]
-        n = max(len(pairs[k][0].lengths) for k in batch)
-        m = max(len(pairs[k][1].lengths) for k in batch)
-        va, vb = np.zeros((len(batch), n, DIMS), np.float32), np.zeros((len(batch), m, DIMS), np.float32)
-        la, lb = np.zeros((len(batch), n), np.float32), np.zeros((len(batch), m), np.float32)
-        for row, k in enumerate(batch):
-            a, b = pairs[k]
-            va[row, :len(a.lengths)], la[row, :len(a.lengths)] = a.vectors, a.lengths
-            vb[row, :len(b.lengths)], lb[row, :len(b.lengths)] = b.vectors, b.lengths
+        va, la = _padded([f32(pairs[k][0]) for k in batch], [pairs[k][0].lengths for k in batch])
+        vb, lb = _padded([f32(pairs[k][1]) for k in batch], [pairs[k][1].lengths for k in batch])
+        n, m = la.shape[1], lb.shape[1]
         cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
         ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
         gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(length_z(la, lb, ratio)) - SCREEN_COST

@@ -65,6 +65,7 @@ def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
         return Sketch(v.astype(np.float16), rng.integers(20, 400, n).astype(np.float32))
 
     pairs = [(random_sketch(n), random_sketch(m)) for n, m in [(3, 5), (12, 2), (1, 1), (30, 28), (7, 7)]]
+    pairs += [(pairs[0][0], pairs[3][1]), (pairs[3][1], pairs[0][0])]  # a sketch in several pairs, on either side
     together = screen(pairs)
     alone = [screen([p])[0] for p in pairs]
     assert together == pytest.approx(alone, abs=1e-6)
