@@ -8,7 +8,9 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -128,7 +130,7 @@ def publish_folder(tmp: Path, out: Path) -> None:
         shutil.rmtree(tmp)
         return
     if out.exists():  # no atomic swap here: move the old output aside first, then the new one in
-        aside = out.with_name(f".{out.name}.old-{os.getpid()}")
+        aside = out.with_name(f".{out.name}.old-{_owner()}")
         os.rename(out, aside)
         os.rename(tmp, out)
         shutil.rmtree(aside)
@@ -169,11 +171,43 @@ class JsonListWriter:
         os.remove(self.tmp)
 
 
+def _owner() -> str:
+    """This machine and process, in the names of the folders a build keeps beside its output."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove the folders beside ``out`` that builds on this machine left when they were killed: their
+    ``.tmp-`` folders, and an ``.old-`` one (the previous output moved aside) only once ``out`` exists again.
+    A build that fails removes its own; a build still running keeps its. Returns what was removed."""
+    owned = re.compile(rf"\.{re.escape(out.name)}\.(tmp|old)-{re.escape(socket.gethostname())}-(\d+)(-|$)")
+    removed = []
+    for path in sorted(out.parent.iterdir()) if out.parent.is_dir() else ():
+        found = owned.match(path.name)
+        if not found or _running(int(found[2])) or (found[1] == "old" and not out.is_dir()):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def new_folder(out: Path) -> Path:
-    """A temporary folder beside ``out`` to write the next output into."""
+    """A temporary folder beside ``out`` to write the next output into (stale ones from killed builds are
+    removed first)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale(out)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{_owner()}-", dir=out.parent))
 
 
 def finish_folder(tmp: Path, out: Path, versions: Mapping[str, str], rows: Mapping[str, int],

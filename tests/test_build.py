@@ -170,3 +170,36 @@ def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeyp
         build(Options(seeds=SEEDS, out=out, workers=2))
     assert threading.active_count() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.work"]  # the work files, to resume from
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize(("name", "out_exists", "removed"), [
+    pytest.param(".out.tmp-{host}-{dead}-x1y2", True, True, id="tmp folder of a killed build: removed"),
+    pytest.param(".out.tmp-{host}-{dead}-x1y2", False, True, id="the same before any output exists: removed"),
+    pytest.param(".out.old-{host}-{dead}", True, True, id="old output moved aside, the new one in: removed"),
+    pytest.param(".out.old-{host}-{dead}", False, False, id="old output aside and OUT gone: kept (the only copy)"),
+    pytest.param(".out.tmp-{host}-{me}-x1y2", True, False, id="a running build's tmp folder: kept"),
+    pytest.param(".out.tmp-elsewhere-{dead}-x1y2", True, False, id="another machine's: kept"),
+    pytest.param(".out.tmp-x1y2", True, False, id="no owner in the name: kept"),
+    pytest.param(".out.bak", True, False, id="not ours: kept"),
+    pytest.param(".other.tmp-{host}-{dead}-x1y2", True, False, id="another output's: kept"),
+])
+def test_stale_folders_of_killed_builds_are_removed(tmp_path, name: str, out_exists: bool, removed: bool) -> None:
+    import os
+    import socket
+
+    from builder.write import new_folder
+
+    out = tmp_path / "out"
+    if out_exists:
+        out.mkdir()
+    stale = tmp_path / name.format(host=socket.gethostname(), dead=_dead_pid(), me=os.getpid())
+    stale.mkdir()
+    (stale / "part.parquet").write_bytes(b"x")
+    fresh = new_folder(out)
+    assert fresh.is_dir() and fresh.name.startswith(f".out.tmp-{socket.gethostname()}-{os.getpid()}-")
+    assert stale.exists() is not removed

@@ -238,6 +238,7 @@ def test_build_after_a_kill(big, big_output, scene, tmp_path):
     assert _others(out.parent, others) == others, "files beside OUT are untouched"
     after = {p.name for p in out.parent.iterdir()} - set(others) - {out.name}
     assert after <= set(leftovers), f"the new build left {sorted(after - set(leftovers))} beside OUT"
+    assert leftovers and not after & set(leftovers), "the new build removes the killed one's temporary folders"
     # a default-mode build that fails on a reject after all this still leaves OUT alone
     bad = tmp_path / "bad"
     bad.mkdir()
