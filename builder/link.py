@@ -6,8 +6,9 @@ Three steps, so that the cost grows with the corpus, not with its square:
    hashed anchors, a static document vector from ``builder.vectors``, a few counts; no text) and a sketch
    for the screen (a static vector and a length per paragraph). No full encoder.
 2. ``candidate_pairs``: blocking on keys only. An article meets articles in other languages dated within
-   ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and its ``NEAREST`` nearest by
-   document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a cheap key score.
+   ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and, in each other language, its
+   ``NEAREST`` nearest by document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a
+   cheap key score.
 3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
    length agreement). Translations keep their paragraphs in order, so they score far above pages that only
    share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned. This is what keeps the full encoder
@@ -33,7 +34,7 @@ from .vectors import DIMS
 WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
 MAX_DF = 64  # anchors in more articles than this do not block
-NEAREST = 32  # an undated article also meets this many articles nearest by document vector
+NEAREST = 4  # an undated article also meets this many articles of each other language, nearest by vector
 LINK_SCORE = 0.435  # an article pair links when its aligned paragraphs cover at least this (score-weighted)
 MERGE_WEIGHT = 0.8  # a 2-1 or 1-2 bead is weaker evidence of translation than a 1-1 bead
 LINK_SCORE_NO_MODEL = 0.6  # the same without embeddings: anchors and lengths alone separate less
@@ -162,11 +163,14 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
         for at in range(0, len(rows), step):
             pairs.update(chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool))
     with_vector = np.flatnonzero(chooser.has_vector)
+    by_lang = [(lang, with_vector[chooser.lang[with_vector] == lang]) for lang in np.unique(chooser.lang[with_vector])]
     for i, k in enumerate(keys):
         if k.day is None:
             pool = set(chooser.anchors.sharing(i)[0].tolist())
-            if chooser.has_vector[i] and len(with_vector):
-                pool.update(with_vector[_top(chooser.vectors[with_vector] @ chooser.vectors[i], NEAREST + 1)].tolist())
+            if chooser.has_vector[i]:  # nearest per other language: an article's nearest are its own language's
+                for lang, members in by_lang:
+                    if lang != chooser.lang[i]:
+                        pool.update(members[_top(chooser.vectors[members] @ chooser.vectors[i], NEAREST)].tolist())
             pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
     yield from sorted(pairs)
 

@@ -79,8 +79,9 @@ def key(aid: str, lang: str, day: int | None, hot: int | None = None, anchors: t
 
 # Worked by hand: each article keeps, per other language, the 2 articles that score highest (vector cosine +
 # the share of rare anchors the two have in common), among those dated within 3 days of it; an undated one
-# chooses among the holders of its rare anchors and the 33 nearest by vector. A dated article never meets an
-# undated one by itself, so the undated English page "c" below shows one article's choice alone.
+# chooses among the holders of its rare anchors and its 4 nearest by vector in each other language. A dated
+# article never meets an undated one by itself, so the undated English page "c" below shows one article's
+# choice alone.
 @pytest.mark.parametrize(("keys", "expected"), [
     pytest.param([key("a", "en", 100, 1), key("b", "fr", 103, 1), key("c", "fr", 104, 1)], {("a", "b")},
                  id="within 3 days, not 4"),
@@ -94,6 +95,9 @@ def key(aid: str, lang: str, day: int | None, hot: int | None = None, anchors: t
     pytest.param([key("a", "en", None, 1, (7, 8)), key("b", "fr", 500, 2, (7,)), key("c", "fr", 500, 3),
                   key("d", "de", 900, 4, (8,))],
                  {("a", "b"), ("a", "c"), ("a", "d")}, id="undated: any day, per language"),
+    pytest.param([key("c", "en", None, 1), *(key(f"e{n:02d}", "en", 100, 1) for n in range(40)),
+                  key("f", "fr", 500, 2)], {("c", "f")},
+                 id="undated: the nearest of another language, however many of its own are nearer"),
 ])
 def test_candidate_pairs(keys: list[LinkKey], expected: set[tuple[str, str]]) -> None:
     assert list(candidate_pairs(keys)) == sorted(expected)
