@@ -128,7 +128,7 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
     # the opening (for the vector) lies within the sketch's paragraphs; later ones need no pieces
     ids = vectors.piece_ids(texts[:SKETCH_PARAGRAPHS]) if covered else []
-    ascii = text.encode("ascii", "ignore")  # Latin letters are counted among its bytes
+    ascii_bytes = text.encode("ascii", "ignore")  # Latin letters are counted among these
     key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
@@ -136,7 +136,7 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
         anchors=_key_anchors(text),
         vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
         paragraphs=len(texts),
-        latin=(len(ascii.translate(None, _NOT_LATIN)), len(ascii.translate(None, _NOT_UPPER))),
+        latin=(len(ascii_bytes.translate(None, _NOT_LATIN)), len(ascii_bytes.translate(None, _NOT_UPPER))),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
     return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)
@@ -294,17 +294,17 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return poly * np.exp(-x * x)
 
 
-def _padded(vectors: Sequence[np.ndarray], lengths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors and lengths of paragraphs, zero-padded to the longest: (k, n, DIMS) and (k, n). Filled with one
+def _padded(rows: Sequence[np.ndarray], lengths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sketches' rows (float32) and lengths, zero-padded to the longest: (k, n, DIMS) and (k, n). Filled with one
     scatter each (a copy per sketch costs more than the screen's own arithmetic)."""
     sizes = np.fromiter(map(len, lengths), dtype=np.int64, count=len(lengths))
     n = int(sizes.max())
     ends = np.cumsum(sizes)
-    rows = np.arange(ends[-1]) + np.repeat(np.arange(len(sizes)) * n - (ends - sizes), sizes)
+    at = np.arange(ends[-1]) + np.repeat(np.arange(len(sizes)) * n - (ends - sizes), sizes)  # each row's place
     padded = np.zeros((len(sizes) * n, DIMS), dtype=np.float32)
-    padded[rows] = np.concatenate(vectors)
+    padded[at] = np.concatenate(rows)
     padded_lengths = np.zeros(len(sizes) * n, dtype=np.float32)
-    padded_lengths[rows] = np.concatenate(lengths)
+    padded_lengths[at] = np.concatenate(lengths)
     return padded.reshape(len(sizes), n, DIMS), padded_lengths.reshape(len(sizes), n)
 
 
