@@ -8,24 +8,29 @@ are hashed once per worker, not once per page. The cache is emptied when full, t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 LIMIT = 200_000  # strings kept
 
 
-class _Digests(dict):
-    """string -> its 8-byte blake2b digest, computed when first asked for."""
+class Memo(dict):
+    """key -> ``compute(key)``, computed when first asked for and kept for the rest of the process; emptied
+    when it holds ``limit`` keys, to bound memory. Looking up a kept key is a plain dict lookup."""
 
-    def __missing__(self, text: str) -> bytes:
-        if len(self) >= LIMIT:
+    def __init__(self, compute: Callable[[str], bytes], limit: int = LIMIT) -> None:
+        super().__init__()
+        self._compute, self._limit = compute, limit
+
+    def __missing__(self, key: str) -> bytes:
+        if len(self) >= self._limit:
             self.clear()
-        digest = self[text] = hashlib.blake2b(text.encode(), digest_size=8).digest()
-        return digest
+        value = self[key] = self._compute(key)
+        return value
 
 
-_DIGESTS = _Digests()
+_DIGESTS = Memo(lambda text: hashlib.blake2b(text.encode(), digest_size=8).digest())
 
 
 def digest(text: str) -> bytes:

@@ -97,20 +97,14 @@ def _opening(texts: Sequence[str], ids: Sequence[Sequence[int]]) -> list[int]:
     return out
 
 
-class _KeyAnchors(dict):
-    """A match of ``ANCHOR`` -> the 8-byte digest of its anchor when the blocking key keeps it (numbers,
-    @handles, URLs and Latin-script words of 4+ letters), else b"". Each distinct match is worked out once per
-    process (most were on earlier pages); emptied when full, as ``builder.digests`` is."""
-
-    def __missing__(self, match: str) -> bytes:
-        if len(self) >= digests.LIMIT:
-            self.clear()
-        x = anchor(match)
-        kept = self[match] = digests.digest(x) if x and (not x.isalpha() or len(x) >= 4) else b""
-        return kept
+def _key_anchor(match: str) -> bytes:
+    """The 8-byte digest of a match of ``ANCHOR``'s anchor when the blocking key keeps it (numbers, @handles,
+    URLs and Latin-script words of 4+ letters), else b""."""
+    x = anchor(match)
+    return digests.digest(x) if x and (not x.isalpha() or len(x) >= 4) else b""
 
 
-_KEY_ANCHORS = _KeyAnchors()
+_KEY_ANCHORS = digests.Memo(_key_anchor)  # each distinct match worked out once per process: most were on earlier pages
 
 
 def _key_anchors(text: str) -> np.ndarray:

@@ -90,8 +90,16 @@ def _distill() -> np.ndarray:
 
 
 @cache
+def _weights_head() -> tuple[bytes, int]:
+    """The first MB of the package's weights.npz and its size: what the cache files are named by (read once)."""
+    source = _resources() / "weights.npz"
+    with open(source, "rb") as f:
+        return f.read(1 << 20), source.stat().st_size
+
+
+@cache
 def _table_path() -> Path:
-    digest = hashlib.sha256(RECIPE.encode() + (_resources() / "weights.npz").read_bytes()[:1 << 20]).hexdigest()
+    digest = hashlib.sha256(RECIPE.encode() + _weights_head()[0]).hexdigest()
     return cache_dir() / f"static-{digest[:16]}.npy"
 
 
@@ -105,8 +113,8 @@ def _cache_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
 @cache
 def _weights_digest() -> str:
-    source = _resources() / "weights.npz"
-    return hashlib.sha256(source.read_bytes()[:1 << 20] + str(source.stat().st_size).encode()).hexdigest()[:16]
+    head, size = _weights_head()
+    return hashlib.sha256(head + str(size).encode()).hexdigest()[:16]
 
 
 def _network_files() -> tuple[Path, Path]:
