@@ -157,15 +157,19 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
         for at in range(0, len(rows), step):
             pairs.update(chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool))
     with_vector = np.flatnonzero(chooser.has_vector)
-    by_lang = [(lang, with_vector[chooser.lang[with_vector] == lang]) for lang in np.unique(chooser.lang[with_vector])]
-    for i, k in enumerate(keys):
-        if k.day is None:
-            pool = set(chooser.anchors.sharing(i)[0].tolist())
-            if chooser.has_vector[i]:  # nearest per other language: an article's nearest are its own language's
-                for lang, members in by_lang:
-                    if lang != chooser.lang[i]:
-                        pool.update(members[_top(chooser.vectors[members] @ chooser.vectors[i], NEAREST)].tolist())
-            pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
+    undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
+    pools = [set(chooser.anchors.sharing(i)[0].tolist()) for i in undated.tolist()]
+    # nearest per other language (an article's nearest overall are its own language's), for every undated
+    # article at once, language by language
+    for lang in np.unique(chooser.lang[with_vector]) if len(undated) else ():
+        members = with_vector[chooser.lang[with_vector] == lang]
+        asking = np.flatnonzero(chooser.has_vector[undated] & (chooser.lang[undated] != lang))
+        cos = chooser.vectors[undated[asking]] @ chooser.vectors[members].T  # exact (see above): as row by row
+        nearest = members[np.argsort(-cos, axis=1, kind="stable")[:, :NEAREST]]  # ties to the lower index
+        for r, found in zip(asking.tolist(), nearest.tolist()):
+            pools[r].update(found)
+    for i, pool in zip(undated.tolist(), pools):
+        pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
     yield from sorted(pairs)
 
 
@@ -206,18 +210,6 @@ class _Chooser:
         for r, j in zip(np.broadcast_to(rows[:, None], chosen.shape)[other].tolist(), chosen[other].tolist()):
             a, b = self.ids[r], self.ids[j]
             yield (a, b) if a < b else (b, a)
-
-
-def _top(values: np.ndarray, k: int) -> np.ndarray:
-    """Indexes of the ``k`` largest values, ties to the lower index: ``argsort(-values, stable)[:k]`` in
-    linear time."""
-    if len(values) <= k:
-        return np.argsort(-values, kind="stable")
-    cut = np.partition(values, len(values) - k)[len(values) - k]
-    above = np.flatnonzero(values > cut)
-    ties = np.flatnonzero(values == cut)[:k - len(above)]
-    chosen = np.concatenate([above, ties])
-    return chosen[np.argsort(-values[chosen], kind="stable")]
 
 
 class _Anchors:

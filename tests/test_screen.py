@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from builder.link import DIMS, SCREEN_MIN, LinkKey, Sketch, _top, candidate_pairs, screen
+from builder.link import DIMS, SCREEN_MIN, LinkKey, Sketch, candidate_pairs, screen
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -116,17 +116,6 @@ def test_candidate_pairs_do_not_depend_on_key_order() -> None:
     for seed in range(5):
         shuffled = [keys[i] for i in np.random.default_rng(seed).permutation(len(keys))]
         assert list(candidate_pairs(shuffled)) == expected
-
-
-@pytest.mark.parametrize(("values", "k"), [
-    pytest.param([0.5, 0.9, 0.1, 0.9, 0.3], 2, id="tie at the top"),
-    pytest.param([0.2, 0.2, 0.2, 0.2], 3, id="all equal: the lower indexes"),
-    pytest.param([0.1, 0.4, 0.4, 0.4, 0.0], 2, id="tie across the cut"),
-    pytest.param([0.3, 0.1], 5, id="fewer values than k"),
-])
-def test_top_is_a_stable_argsort_prefix(values: list[float], k: int) -> None:
-    v = np.array(values, dtype=np.float32)
-    assert _top(v, k).tolist() == np.argsort(-v, kind="stable")[:k].tolist()
 
 
 def test_work_file_reads_any_record_alone(tmp_path) -> None:
