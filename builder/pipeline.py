@@ -52,7 +52,7 @@ SHARD_FILES = 256  # input files per unit of per-document work, at most
 MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
 UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that the workers finish together
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
-EMBED_ARTICLES = 8  # articles per unit of encoder work (the full encoder: tens of ms per article)
+EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
@@ -365,7 +365,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             # the workers finish together
             encode = [(where[a][0], where[a][2]) for a in
                       sorted({a for pair in passed for a in pair}, key=lambda a, c=chars, w=where: (-c[a], w[a]))]
-            batches = [encode[start:start + EMBED_ARTICLES] for start in range(0, len(encode), EMBED_ARTICLES)]
+            size = min(EMBED_ARTICLES, max(1, -(-len(encode) // (UNITS_PER_WORKER * options.workers))))
+            batches = [encode[start:start + size] for start in range(0, len(encode), size)]
             embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
                            for n, batch in enumerate(batches)]
             unit_files, embed_ran = run_units(executor, embed_unit, embed_units, work / "units")
