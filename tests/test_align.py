@@ -116,8 +116,36 @@ def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeyp
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".npy", ".npz"]
     cached = vectors.encoder_network(sp)  # from the cache
     assert isinstance(cached.table, np.ndarray) and not cached.table.flags.owndata  # mapped, not read
-    assert np.array_equal(first.encode(texts), package)
-    assert np.array_equal(cached.encode(texts), package)
+    # the first layer is computed in blocks of its own (builder.encoder), not in the package's batches: the
+    # same to about 1e-7
+    np.testing.assert_allclose(first.encode(texts), package, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(cached.encode(texts), package, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("before", "kept", "forgets", "keeps"), [
+    pytest.param([], 32_768, 0, True, id="nothing kept yet"),
+    pytest.param(FR + EN[::-1], 32_768, 0, True, id="other texts' pieces kept first"),
+    pytest.param(FR, 120, 1, True, id="rows forgotten when the kept ones are full"),  # 97 kept, then 70 of 86 new
+    pytest.param([], 10, 0, False, id="more new pieces in a batch than can be kept"),
+])
+def test_the_encoders_kept_first_layer_gives_the_same_bits(before: list[str], kept: int, forgets: int, keeps: bool,
+                                                           monkeypatch) -> None:
+    """A piece's first layer is kept per process (``builder.encoder.Network``); what the network embeds must
+    not depend on what it met before, or the output would depend on which units a worker ran."""
+    import numpy as np
+
+    from builder import encoder, vectors
+
+    texts = EN + ["", "1234 5678", "これは日本語の文です。" * 6]
+    expected = vectors.encoder_network(vectors.tokenizer()).encode(texts)  # a fresh network
+    monkeypatch.setattr(encoder, "KEPT", kept)
+    network = vectors.encoder_network(vectors.tokenizer())
+    forgot = []
+    monkeypatch.setattr(network, "forget", lambda: forgot.append(1) or encoder.Network.forget(network))
+    for text in before:  # one text a batch
+        network.encode([text])
+    assert np.array_equal(network.encode(texts), expected)
+    assert len(forgot) >= forgets and bool(network._used) == keeps
 
 
 @pytest.mark.parametrize("text", [
@@ -138,4 +166,4 @@ def test_the_encoder_reads_a_paragraphs_first_pieces(text: str) -> None:
     read = ids if len(ids) <= align.MAX_PIECES else [*ids[:align.MAX_PIECES - 1], sp.eos_id()]
     expected = np.empty((1, 512), dtype=np.float32)
     NumpyBackend(str(vectors._resources() / "weights.npz"), sp, threads=1)._encode_batch([read], len(read), expected)
-    assert np.array_equal(align.embed([text]), expected)
+    np.testing.assert_allclose(align.embed([text]), expected, rtol=0, atol=1e-6)
