@@ -280,18 +280,29 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return poly * np.exp(-x * x)
 
 
-def _padded(rows: Sequence[np.ndarray], lengths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Sketches' rows (float32) and lengths, zero-padded to the longest: (k, n, DIMS) and (k, n). Filled with one
-    scatter each (a copy per sketch costs more than the screen's own arithmetic)."""
-    sizes = np.fromiter(map(len, lengths), dtype=np.int64, count=len(lengths))
-    n = int(sizes.max())
-    ends = np.cumsum(sizes)
-    at = np.arange(ends[-1]) + np.repeat(np.arange(len(sizes)) * n - (ends - sizes), sizes)  # each row's place
-    padded = np.zeros((len(sizes) * n, DIMS), dtype=np.float32)
-    padded[at] = np.concatenate(rows)
-    padded_lengths = np.zeros(len(sizes) * n, dtype=np.float32)
-    padded_lengths[at] = np.concatenate(lengths)
-    return padded.reshape(len(sizes), n, DIMS), padded_lengths.reshape(len(sizes), n)
+class _Stacked:
+    """The sketches of a set of pairs stacked once, each one's rows and lengths at an offset, after a zero row
+    that padding points at; a batch is then padded by one gather (not a copy per sketch)."""
+
+    def __init__(self, sketches: Sequence[Sketch]) -> None:
+        self.at: dict[int, int] = {}  # id(sketch) -> the offset of its first row
+        rows, lengths, used = [np.zeros((1, DIMS), np.float16)], [np.zeros(1, np.float32)], 1
+        for sk in sketches:
+            if id(sk) not in self.at:
+                self.at[id(sk)] = used
+                rows.append(sk.vectors)
+                lengths.append(sk.lengths)
+                used += len(sk.lengths)
+        self.rows = np.concatenate(rows).astype(np.float32)
+        self.lengths = np.concatenate(lengths)
+
+    def padded(self, sketches: Sequence[Sketch]) -> tuple[np.ndarray, np.ndarray]:
+        """The sketches' rows and lengths, zero-padded to the longest: (k, n, DIMS) and (k, n)."""
+        sizes = np.fromiter((len(sk.lengths) for sk in sketches), dtype=np.int64, count=len(sketches))
+        starts = np.fromiter((self.at[id(sk)] for sk in sketches), dtype=np.int64, count=len(sketches))
+        steps = np.arange(int(sizes.max()))
+        index = np.where(steps < sizes[:, None], starts[:, None] + steps, 0)  # row 0: zeros
+        return self.rows[index], self.lengths[index]
 
 
 def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
@@ -302,18 +313,11 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     judged = [k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
               and len(a.lengths) and len(b.lengths)]
     judged.sort(key=lambda k: max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)))
-    as_float32: dict[int, np.ndarray] = {}  # each sketch's vectors converted once, not once per pair it is in
-
-    def f32(sketch: Sketch) -> np.ndarray:
-        found = as_float32.get(id(sketch))
-        if found is None:
-            found = as_float32[id(sketch)] = np.asarray(sketch.vectors, dtype=np.float32)
-        return found
-
+    stacked = _Stacked([sk for k in judged for sk in pairs[k]])
     for start in range(0, len(judged), SCREEN_BATCH):
         batch = judged[start:start + SCREEN_BATCH]
-        va, la = _padded([f32(pairs[k][0]) for k in batch], [pairs[k][0].lengths for k in batch])
-        vb, lb = _padded([f32(pairs[k][1]) for k in batch], [pairs[k][1].lengths for k in batch])
+        va, la = stacked.padded([pairs[k][0] for k in batch])
+        vb, lb = stacked.padded([pairs[k][1] for k in batch])
         n, m = la.shape[1], lb.shape[1]
         cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
         ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
