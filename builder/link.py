@@ -29,7 +29,7 @@ import numpy as np
 
 from . import digests, vectors
 from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
-from .vectors import DIMS
+from .vectors import DIMS, Words
 
 WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
@@ -84,17 +84,15 @@ class Sketch:
     lengths: np.ndarray  # (n,) characters per paragraph, float32
 
 
-def _opening(texts: Sequence[str], ids: Sequence[Sequence[int]]) -> list[int]:
-    """Piece ids of the first ``VECTOR_CHARS`` characters (the title first): enough for a blocking vector,
-    and its cost stays flat however long the page. ``ids``: the pieces of each whole text."""
-    out: list[int] = []
+def _opening(texts: Sequence[str]) -> tuple[int, str | None]:
+    """The first ``VECTOR_CHARS`` characters (the title first), of which a blocking vector is made (its cost
+    stays flat however long the page): how many whole texts, and the cut one after them (None if none)."""
     room = VECTOR_CHARS
-    for t, t_ids in zip(texts, ids):
-        if room <= 0:
-            break
-        out += t_ids if len(t) <= room else vectors.piece_ids([t[:room]])[0]
+    for n, t in enumerate(texts):
+        if len(t) >= room:
+            return n + (len(t) == room), t[:room] if len(t) > room else None
         room -= len(t)
-    return out
+    return len(texts), None
 
 
 def _key_anchor(match: str) -> bytes:
@@ -121,19 +119,22 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     text = "\n\n".join(texts)
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
     # the opening (for the vector) lies within the sketch's paragraphs; later ones need no pieces
-    ids = vectors.piece_ids(texts[:SKETCH_PARAGRAPHS]) if covered else []
+    whole, cut = _opening(texts[:SKETCH_PARAGRAPHS])
+    words = vectors.words(texts[:SKETCH_PARAGRAPHS] + ([cut] if cut else [])) if covered else None
     ascii_bytes = text.encode("ascii", "ignore")  # Latin letters are counted among these
     key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
         anchors=_key_anchors(text),
-        vector=vectors.vector_of(_opening(texts, ids)) if covered else None,
+        vector=vectors.vector_of(words.table, [r for rows in words.rows[:whole] for r in rows]
+                                 + (words.rows[-1] if cut else [])) if words else None,
         paragraphs=len(texts),
         latin=(len(ascii_bytes.translate(None, _NOT_LATIN)), len(ascii_bytes.translate(None, _NOT_UPPER))),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
-    return key, Sketch(vectors.rows_of(ids[:SKETCH_PARAGRAPHS]) if covered else None, lengths)
+    sketch = vectors.rows_of(Words(words.table, words.rows[:len(lengths)])) if words else None
+    return key, Sketch(sketch, lengths)
 
 
 def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:

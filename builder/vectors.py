@@ -23,6 +23,7 @@ import io
 import os
 from functools import cache, partial
 from itertools import chain
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
@@ -193,54 +194,83 @@ def ensure() -> Path:
     return _table_path()
 
 
-# word -> its piece ids, kept across the pages a process sees (most words of a page were on earlier pages);
-# cleared when full, so memory stays bounded
-_WORDS: dict[str, list[int]] = {}
-WORDS_KEPT = 200_000
-WORD_CHARS = 24  # longer space-separated runs (a sentence of Chinese or Japanese) are tokenized, not kept
+WORDS_KEPT = 200_000  # words whose rows a process keeps (512 bytes each: at most 100 MB); all forgotten when full
 
 
-def piece_ids(texts: Sequence[str]) -> list[list[int]]:
-    """The tokenizer's piece ids of each text. The tokenizer never makes a piece across a space, so a text's
-    pieces are its space-separated words' pieces in turn: each word is tokenized once and looked up after that
-    (the same ids as tokenizing the whole text, checked on 42,000 paragraphs of ten languages). One call per
-    word or text: the list form of ``encode`` sets up a thread pool on every call."""
-    encode = tokenizer().EncodeAsIds
-    out = []
-    for text in texts:
-        ids: list[int] = []
-        for word in text.split(" "):
-            found = _WORDS.get(word)
-            if found is None:
-                found = encode(word)
-                if len(word) <= WORD_CHARS:
-                    if len(_WORDS) >= WORDS_KEPT:
-                        _WORDS.clear()
-                    _WORDS[word] = found
-            ids += found
-        out.append(ids)
-    return out
+@dataclass(frozen=True)
+class Words:
+    """Texts as rows of a table of words: each word (a space-separated run; the tokenizer never makes a piece
+    across a space) stands for the sum of its pieces' rows of the static table."""
+
+    table: np.ndarray  # (words + 1, DIMS) float32; row 0 is zeros
+    rows: list[list[int]]  # each text's words, as rows of ``table``
 
 
-def vector_of(ids: Sequence[int]) -> np.ndarray | None:
-    """Unit-norm float16 vector of a text given as piece ids; None for a text without pieces."""
-    if not ids:
-        return None
-    v = np.take(table(), np.asarray(ids, dtype=np.int64), axis=0).sum(axis=0)  # take: faster than indexing
+class _Kept:
+    """Words and their rows, kept across the pages a process sees: most words of a page were on earlier pages,
+    so most are tokenized and summed once per process, not once per page."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.row: dict[str, int] = {}
+        self.table = np.zeros((size + 1, DIMS), dtype=np.float32)  # untouched pages cost no memory
+
+    def words(self, texts: Sequence[str]) -> Words:
+        first = len(self.row) + 1  # the rows of the words new to this call follow on from here
+        new: list[str] = []
+        out = []
+        for text in texts:
+            rows = []
+            for word in text.split(" "):
+                row = self.row.get(word)
+                if row is None:
+                    row = self.row[word] = first + len(new)
+                    new.append(word)
+                rows.append(row)
+            out.append(rows)
+        if new:  # their rows at once: one gather and one sum over all their pieces
+            encode = tokenizer().EncodeAsIds
+            ids = [encode(word) for word in new]
+            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            sums = np.zeros((len(new), DIMS), dtype=np.float32)
+            full = np.flatnonzero(sizes)  # a word of no pieces keeps a zero row
+            if len(full):
+                flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
+                starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
+                sums[full] = np.add.reduceat(np.take(table(), flat, axis=0), starts, axis=0)
+            self.table[first:first + len(new)] = sums
+        return Words(self.table, out)
+
+
+_KEPT: _Kept | None = None
+
+
+def words(texts: Sequence[str]) -> Words:
+    """The texts as rows of the process's table of words (``Words``); valid until the next call."""
+    global _KEPT
+    needed = sum(t.count(" ") + 1 for t in texts)
+    if needed > WORDS_KEPT:  # more words than a process keeps: a table of their own
+        return _Kept(needed).words(texts)
+    if _KEPT is None or len(_KEPT.row) + needed > WORDS_KEPT:
+        _KEPT = _Kept(WORDS_KEPT)
+    return _KEPT.words(texts)
+
+
+def vector_of(table: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
+    """Unit-norm float16 vector of a text given as rows of a table of words (``Words``); None for a text
+    without pieces."""
+    v = np.take(table, np.asarray(rows, dtype=np.int64), axis=0).sum(axis=0)  # take: faster than indexing
     norm = float(np.linalg.norm(v))
     return (v / norm).astype(np.float16) if norm > 0 else None
 
 
-def rows_of(ids: Sequence[Sequence[int]]) -> np.ndarray:
-    """(len(ids), DIMS) float16: a unit-norm vector per text given as piece ids (a zero row for a text
-    without pieces)."""
-    out = np.zeros((len(ids), DIMS), dtype=np.float32)
-    sizes = np.array([len(i) for i in ids], dtype=np.int64)
-    full = np.flatnonzero(sizes)
-    if len(full):
-        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
-        starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
-        out[full] = np.add.reduceat(np.take(table(), flat, axis=0), starts, axis=0)
+def rows_of(words: Words) -> np.ndarray:
+    """(texts, DIMS) float16: a unit-norm vector per text (a zero row for a text without pieces)."""
+    sizes = np.fromiter(map(len, words.rows), dtype=np.int64, count=len(words.rows))
+    if not sizes.all():  # "".split(" ") is [""]: every text has a word, so this never happens
+        raise ValueError("a text without words")
+    flat = np.fromiter(chain.from_iterable(words.rows), dtype=np.int64, count=int(sizes.sum()))
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    out = np.add.reduceat(np.take(words.table, flat, axis=0), starts, axis=0)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float16)
-

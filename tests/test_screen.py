@@ -1,6 +1,6 @@
 """Blocking (``builder.link.candidate_pairs``), the screen between blocking and the full encoder
-(``builder.link.screen``), the linear-time top-k that blocking uses, and the work files the linking units read
-records from (``builder.workfile``)."""
+(``builder.link.screen``), the static vectors of the blocking key and the sketch (``builder.vectors.words``),
+and the work files the linking units read records from (``builder.workfile``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from builder.link import DIMS, SCREEN_MIN, LinkKey, Sketch, candidate_pairs, screen
+from builder import vectors
+from builder.link import DIMS, SCREEN_MIN, VECTOR_CHARS, LinkKey, Sketch, _opening, candidate_pairs, screen
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -116,6 +117,53 @@ def test_candidate_pairs_do_not_depend_on_key_order() -> None:
     for seed in range(5):
         shuffled = [keys[i] for i in np.random.default_rng(seed).permutation(len(keys))]
         assert list(candidate_pairs(shuffled)) == expected
+
+
+TEXTS = ["Le siège de la BCE à Francfort", "", "La Banque centrale européenne a relevé ses taux  deux fois.",
+         "深陷高管离职风波的OpenAI最近点燃了吃瓜群众", "1234 5678 @handle https://example.org/a?b=c"]
+
+
+def test_a_texts_static_vector_sums_its_pieces_rows() -> None:
+    """A text's row is the unit-normed sum of the static table's rows of its pieces (words are summed first,
+    so the float32 sums may differ in the last bits)."""
+    sp, table = vectors.tokenizer(), vectors.table()
+    got = vectors.rows_of(vectors.words(TEXTS)).astype(np.float32)
+    for text, row in zip(TEXTS, got):
+        total = table[sp.encode(text)].sum(axis=0, dtype=np.float64)
+        norm = np.linalg.norm(total)
+        expected = total / norm if norm > 0 else total  # "" has no pieces: a zero row
+        np.testing.assert_allclose(row, expected, rtol=0, atol=2e-3)  # float16
+
+
+@pytest.mark.parametrize(("before", "kept"), [
+    pytest.param([], 200_000, id="nothing kept yet"),
+    pytest.param(TEXTS[::-1] + ["Francfort relève la BCE"], 200_000, id="some words kept before"),
+    pytest.param(["un deux trois quatre cinq six"], 25, id="the kept words forgotten when full"),  # 6, then 24
+    pytest.param([], 3, id="more words than a process keeps"),
+])
+def test_the_kept_word_rows_give_the_same_bits(before: list[str], kept: int, monkeypatch) -> None:
+    """What a process met before never changes a text's vector: the output must not depend on which pages a
+    worker read first."""
+    monkeypatch.setattr(vectors, "_KEPT", None)
+    expected = vectors.rows_of(vectors.words(TEXTS))
+    monkeypatch.setattr(vectors, "WORDS_KEPT", kept)
+    monkeypatch.setattr(vectors, "_KEPT", None)
+    vectors.words(before)
+    assert np.array_equal(vectors.rows_of(vectors.words(TEXTS)), expected)
+
+
+@pytest.mark.parametrize(("lengths", "expected"), [
+    pytest.param([100, 200], (2, None), id="all of a short page"),
+    pytest.param([1000, 800], (1, 500), id="the second text cut"),
+    pytest.param([1000, 500, 10], (2, None), id="ends on a text's end"),
+    pytest.param([2000], (0, VECTOR_CHARS), id="the title cut"),
+    pytest.param([], (0, None), id="no text"),
+])
+def test_the_blocking_vector_reads_a_pages_opening(lengths: list[int], expected: tuple) -> None:
+    texts = ["x" * n for n in lengths]
+    whole, cut = _opening(texts)
+    assert (whole, None if cut is None else len(cut)) == expected
+    assert sum(map(len, texts[:whole])) + len(cut or "") == min(VECTOR_CHARS, sum(lengths))
 
 
 def test_work_file_reads_any_record_alone(tmp_path) -> None:
