@@ -308,10 +308,9 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
         if tries[workers]:
             result["builds"][workers] = min(tries[workers], key=lambda r: r["seconds"])
     if args.repeat > 1:
+        kept = [("reference", result.get("reference"))] + [(f"{w} w", r) for w, r in result["builds"].items()]
         print(f"  kept the fastest of {args.repeat} tries of each run: "
-              + ", ".join(f"{name} {run['seconds']:.1f} s" for name, run in
-                          [("reference", result.get("reference"))] + [(f"{w} w", r) for w, r in result["builds"].items()]
-                          if run))
+              + ", ".join(f"{name} {run['seconds']:.1f} s" for name, run in kept if run))
 
     if "reference" in result:
         t = ref["timings"]

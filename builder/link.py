@@ -166,12 +166,23 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
         members = with_vector[chooser.lang[with_vector] == lang]
         asking = np.flatnonzero(chooser.has_vector[undated] & (chooser.lang[undated] != lang))
         cos = chooser.vectors[undated[asking]] @ chooser.vectors[members].T  # exact (see above): as row by row
-        nearest = members[np.argsort(-cos, axis=1, kind="stable")[:, :NEAREST]]  # ties to the lower index
-        for r, found in zip(asking.tolist(), nearest.tolist()):
-            pools[r].update(found)
+        rows, cols = np.nonzero(_nearest(cos, NEAREST))
+        for r, j in zip(asking[rows].tolist(), members[cols].tolist()):
+            pools[r].add(j)
     for i, pool in zip(undated.tolist(), pools):
         pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
     yield from sorted(pairs)
+
+
+def _nearest(values: np.ndarray, k: int) -> np.ndarray:
+    """Mask of each row's ``k`` largest values, ties to the lower index: the set that
+    ``argsort(-values, stable)[:, :k]`` takes, in linear time."""
+    if values.shape[1] <= k:
+        return np.ones(values.shape, dtype=bool)
+    cut = -np.partition(-values, k - 1, axis=1)[:, k - 1:k]  # each row's k-th largest
+    above = values > cut
+    ties = values == cut
+    return above | (ties & (np.cumsum(ties, axis=1) <= k - above.sum(axis=1, keepdims=True)))
 
 
 BLOCK_CELLS = 1 << 20  # article x pool scores computed at once, at most (unless one article's pool is larger)

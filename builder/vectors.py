@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from dataclasses import dataclass
 from functools import cache, partial
 from itertools import chain
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 

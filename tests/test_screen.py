@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from builder import vectors
-from builder.link import DIMS, SCREEN_MIN, VECTOR_CHARS, LinkKey, Sketch, _opening, candidate_pairs, screen
+from builder.link import DIMS, SCREEN_MIN, VECTOR_CHARS, LinkKey, Sketch, _nearest, _opening, candidate_pairs, screen
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -117,6 +117,18 @@ def test_candidate_pairs_do_not_depend_on_key_order() -> None:
     for seed in range(5):
         shuffled = [keys[i] for i in np.random.default_rng(seed).permutation(len(keys))]
         assert list(candidate_pairs(shuffled)) == expected
+
+
+@pytest.mark.parametrize(("values", "k"), [
+    pytest.param([[0.5, 0.9, 0.1, 0.9, 0.3]], 2, id="tie at the top"),
+    pytest.param([[0.2, 0.2, 0.2, 0.2]], 3, id="all equal: the lower indexes"),
+    pytest.param([[0.1, 0.4, 0.4, 0.4, 0.0], [0.4, 0.1, 0.4, 0.0, 0.4]], 2, id="ties across the cut, row by row"),
+    pytest.param([[0.3, 0.1]], 5, id="fewer values than k"),
+])
+def test_nearest_takes_a_stable_argsort_prefix(values: list[list[float]], k: int) -> None:
+    v = np.array(values)
+    expected = [sorted(row[:k]) for row in np.argsort(-v, axis=1, kind="stable").tolist()]
+    assert [np.flatnonzero(row).tolist() for row in _nearest(v, k)] == expected
 
 
 TEXTS = ["Le siège de la BCE à Francfort", "", "La Banque centrale européenne a relevé ses taux  deux fois.",
