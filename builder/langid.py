@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from functools import cache
 
-from .records import Page
+from .records import Page, Paragraph
 
 MIN_LETTERS = 12  # fewer letters than this and a paragraph takes the article's language
 MIN_CONFIDENCE = 0.5
@@ -123,5 +123,5 @@ def identify(page: Page) -> Page:
         lang = article
         if g and g[1] >= MIN_CONFIDENCE and g[2] >= MIN_LETTERS and not (g[0] == "zh" and article == "ja"):
             lang = g[0]
-        paragraphs.append(dataclasses.replace(p, lang=lang))
+        paragraphs.append(Paragraph(p.start, p.end, p.kind, p.text, lang))  # half the cost of dataclasses.replace
     return dataclasses.replace(page, lang=article, paragraphs=tuple(paragraphs))
