@@ -118,7 +118,7 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
     # one text, a blank line between paragraphs: no anchor reaches across it (an @handle takes one space)
     text = "\n\n".join(texts)
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
-    # the opening (for the vector) lies within the sketch's paragraphs; later ones need no pieces
+    # the opening (for the vector) lies within the sketch's paragraphs; later ones need no words
     whole, cut = _opening(texts[:SKETCH_PARAGRAPHS])
     words = vectors.words(texts[:SKETCH_PARAGRAPHS] + ([cut] if cut else [])) if covered else None
     ascii_bytes = text.encode("ascii", "ignore")  # Latin letters are counted among these
