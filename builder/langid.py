@@ -79,7 +79,7 @@ def _fasttext(text: str, expect: str | None = None) -> tuple[str, float]:
     return _read(text, SAMPLE)
 
 
-def count_chars(runs: re.Pattern[str], text: str) -> int:
+def _count(runs: re.Pattern[str], text: str) -> int:
     """Characters of ``text`` in the runs that ``runs`` (a character class with ``+``) finds."""
     return len(text) - len(runs.sub("", text))
 
@@ -87,15 +87,15 @@ def count_chars(runs: re.Pattern[str], text: str) -> int:
 def guess(text: str, expect: str | None = None) -> tuple[str, float, int] | None:
     """(language, confidence, letters) of a text; None when it has too few letters to say. ``expect``, the
     language of the text before, is taken when the text's opening reads as that language with confidence."""
-    letters = count_chars(_LETTERS, text)
+    letters = _count(_LETTERS, text)
     if letters == 0:
         return None
     if _CJK.search(text):
         if _KANA.search(text):
             return "ja", 1.0, letters
-        if count_chars(_HANGUL, text) >= 0.3 * letters:
+        if _count(_HANGUL, text) >= 0.3 * letters:
             return "ko", 1.0, letters
-        if count_chars(_HAN, text) >= 0.3 * letters:
+        if _count(_HAN, text) >= 0.3 * letters:
             return "zh", 0.9, letters  # no kana: Chinese, or a kanji-only Japanese line (settled by the article)
     if letters < MIN_LETTERS:
         return None

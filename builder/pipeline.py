@@ -211,10 +211,15 @@ def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int
     return pack(links)
 
 
+def per_unit(items: int, workers: int, least: int, most: int) -> int:
+    """Items per unit of work: enough that each worker gets about ``UNITS_PER_WORKER`` units (with a few big
+    ones, one worker ends long after the others), within ``least`` and ``most``."""
+    return max(least, min(most, -(-items // (UNITS_PER_WORKER * max(1, workers)))))
+
+
 def shard_files(inputs: int, workers: int) -> int:
-    """Input files per unit of per-document work: ``SHARD_FILES``, or fewer for a small corpus, so that each
-    worker gets about ``UNITS_PER_WORKER`` units (with a few big ones, one worker ends long after the others)."""
-    return max(MIN_SHARD_FILES, min(SHARD_FILES, -(-inputs // (UNITS_PER_WORKER * max(1, workers)))))
+    """Input files per unit of per-document work: ``SHARD_FILES``, or fewer for a small corpus."""
+    return per_unit(inputs, workers, MIN_SHARD_FILES, SHARD_FILES)
 
 
 def _stat(root: Path, item: str | Reject) -> object:
@@ -365,7 +370,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             # the workers finish together
             encode = [(where[a][0], where[a][2]) for a in
                       sorted({a for pair in passed for a in pair}, key=lambda a, c=chars, w=where: (-c[a], w[a]))]
-            size = min(EMBED_ARTICLES, max(1, -(-len(encode) // (UNITS_PER_WORKER * options.workers))))
+            size = per_unit(len(encode), options.workers, 1, EMBED_ARTICLES)
             batches = [encode[start:start + size] for start in range(0, len(encode), size)]
             embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
                            for n, batch in enumerate(batches)]
