@@ -121,11 +121,16 @@ def _weights_digest() -> str:
     return hashlib.sha256(head + str(size).encode()).hexdigest()[:16]
 
 
-def _network_files() -> tuple[Path, Path]:
-    """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped) and the other
-    arrays (.npz), named by the package's weights (read once per process)."""
+def _network_files() -> tuple[Path, Path, Path]:
+    """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped), the other
+    arrays (.npz), named by the package's weights (read once per process), and the onnxruntime models of its
+    integer products (.npz of serialized models: building them needs the onnx package, loading them not)."""
+    from .encoder import RECIPE
+
     digest = _weights_digest()
-    return cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz"
+    int8 = hashlib.sha256(RECIPE.encode()).hexdigest()[:8]
+    return (cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz",
+            cache_dir() / f"use-network-{digest}-int8-{int8}.npz")
 
 
 def encoder_network(sp):  # type: ignore[no-untyped-def]
@@ -137,7 +142,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
 
     from .encoder import Network
 
-    table_file, arrays_file = _network_files()
+    table_file, arrays_file, models_file = _network_files()
     if not (table_file.is_file() and arrays_file.is_file()):
         network = NumpyBackend(str(_resources() / "weights.npz"), sp, threads=1)
         arrays: dict[str, np.ndarray] = {}
@@ -162,6 +167,11 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     network.table = np.asarray(np.load(table_file, mmap_mode="r"))
     network.sp, network.threads = sp, 1
     network.forget()
+    if not models_file.is_file():
+        models = network.int8_models()
+        _cache_file(models_file, lambda f: np.savez(f, **{k: np.frombuffer(v, np.uint8) for k, v in models.items()}))
+    with np.load(models_file, allow_pickle=False) as z:
+        network.models = {name: z[name].tobytes() for name in z.files}
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
 
