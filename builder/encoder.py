@@ -44,10 +44,8 @@ HEAD_BLOCK = 32  # texts whose head is computed together (see ``Network._head``)
 TOKENS = 4096  # pieces encoded together, at most (unless one text has more): the package takes 384
 WEIGHT_LEVELS = 63  # a weight column's largest value becomes this (7 bits: see above)
 ROW_LEVELS = 127  # an input row's largest value becomes this
+RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the int8 models' cache file
 _WIDTH = len(_ORDERS) * _CNN_DIM  # the first layer's output: the three branches' inputs side by side
-
-
-RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the models' cache file
 
 
 def int8_model(w: np.ndarray) -> bytes:
@@ -157,8 +155,9 @@ class Network(NumpyBackend):
         """The convolutions' integer products: each order's first (``w1``) and second (``w2``)."""
         if self._products is None:
             models = self.models or self.int8_models()
-            self._products = tuple([Int8Product(models[f"{name}[{i}]"]) for i in range(len(_ORDERS))]
-                                   for name in ("w1", "w2"))
+            first = [Int8Product(models[f"w1[{i}]"]) for i in range(len(_ORDERS))]
+            second = [Int8Product(models[f"w2[{i}]"]) for i in range(len(_ORDERS))]
+            self._products = first, second
         return self._products
 
     def _encode(self, texts):  # type: ignore[no-untyped-def]

