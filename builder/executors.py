@@ -1,11 +1,13 @@
 """Where the heavy work runs. A unit of work is a shard of the corpus (a list of input files, or a batch of
 candidate pairs); its result is the bytes of one work file (records packed by ``builder.workfile``: private
-to the build, never shipped). ``run_units`` writes each result to ``<workdir>/<unit>.part`` and then a completion marker ``<unit>.done``, so an interrupted build resumes
-where it stopped: a unit whose marker matches its fingerprint and whose file matches the marker's sha256 is
-not run again.
+to the build, never shipped). ``run_units`` writes each result to ``<workdir>/<unit>.part`` and then a
+completion marker ``<unit>.done``, so an interrupted build resumes where it stopped: a unit whose marker
+matches its fingerprint and whose file matches the marker's sha256 is not run again.
 
 An executor maps a picklable function over payloads and yields ``(index, result)`` as units finish, with at
-most a few units in flight per worker (memory stays bounded however many units there are). Two executors:
+most a few units in flight per worker (memory stays bounded however many units there are). It takes the
+payloads as it submits them, so they may come from a generator that is still making them (the screen's
+units, while blocking goes on in the driver). Two executors:
 
 - ``LocalExecutor``: this process (1 worker) or a pool of ``workers`` processes. Never imports Ray.
 - ``RayExecutor``: tasks on a Ray cluster (``builder.ray_executor``, the ``ray`` extra), local or remote.
@@ -19,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,8 +41,9 @@ class Executor(Protocol):
     workers: int
     in_process: bool  # whether the units run in this very process (then nothing else can run beside them)
 
-    def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
-        """``fn(payload)`` for every payload, yielded as ``(index, result)`` in any order."""
+    def map(self, fn: Callable[[Any], bytes], payloads: Iterable[Any]) -> Iterator[tuple[int, bytes]]:
+        """``fn(payload)`` for every payload, yielded as ``(index, result)`` in any order; ``payloads`` is read
+        as units are submitted."""
 
     def close(self) -> None: ...
 
@@ -52,15 +56,17 @@ class LocalExecutor:
         self.in_process = self.workers == 1
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
-        if self.workers == 1 or len(payloads) < 2:
-            for i, payload in enumerate(payloads):
+    def map(self, fn: Callable[[Any], bytes], payloads: Iterable[Any]) -> Iterator[tuple[int, bytes]]:
+        items = iter(enumerate(payloads))
+        first = [] if self.workers == 1 else list(islice(items, 2))
+        if self.workers == 1 or len(first) < 2:  # one unit alone is not worth starting the pool for
+            for i, payload in chain(first, items):  # each taken when the one before is done
                 yield i, fn(payload)
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers)
         pending: dict[Future, int] = {}
-        items = iter(enumerate(payloads))
+        items = chain(first, items)
         while True:
             while len(pending) < IN_FLIGHT * self.workers:
                 nxt = next(items, None)
@@ -114,16 +120,26 @@ def _done(workdir: Path, unit: Unit) -> bool:
     return sha256_file(data) == mark.get("sha256")
 
 
-def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Unit], workdir: Path,
+def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Unit], workdir: Path,
               progress: Callable[[int], None] | None = None) -> tuple[list[Path], int]:
     """Run every unit not already done; return the result files in unit order, and how many units ran
-    (the others were resumed from an earlier, interrupted run). ``progress(n)`` is told of every unit finished
-    or resumed."""
+    (the others were resumed from an earlier, interrupted run). ``units`` is read as the executor submits
+    them. ``progress(n)`` is told of every unit finished or resumed."""
     workdir.mkdir(parents=True, exist_ok=True)
-    todo = [u for u in units if not _done(workdir, u)]
-    if progress and len(todo) < len(units):
-        progress(len(units) - len(todo))
-    for i, result in executor.map(fn, [u.payload for u in todo]):
+    every: list[Unit] = []
+    todo: list[Unit] = []
+
+    def payloads() -> Iterator[Any]:
+        for unit in units:
+            every.append(unit)
+            if _done(workdir, unit):
+                if progress:
+                    progress(1)
+            else:
+                todo.append(unit)
+                yield unit.payload
+
+    for i, result in executor.map(fn, payloads()):
         unit = todo[i]
         write_atomic(workdir / f"{unit.name}.part", result)
         mark = {"fingerprint": unit.fingerprint, "bytes": len(result),
@@ -131,4 +147,4 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Sequence[Un
         write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
         if progress:
             progress(1)
-    return [workdir / f"{u.name}.part" for u in units], len(todo)
+    return [workdir / f"{u.name}.part" for u in every], len(todo)

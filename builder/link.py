@@ -5,10 +5,10 @@ Three steps, so that the cost grows with the corpus, not with its square:
 1. ``link_features``: per article, in the workers, a compact key of a few hundred bytes (language, day,
    hashed anchors, a static document vector from ``builder.vectors``, a few counts; no text) and a sketch
    for the screen (a static vector and a length per paragraph). No full encoder.
-2. ``candidate_pairs``: blocking on keys only. An article meets articles in other languages dated within
+2. ``candidate_batches``: blocking on keys only. An article meets articles in other languages dated within
    ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and, in each other language, its
    ``NEAREST`` nearest by document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a
-   cheap key score.
+   cheap key score. The pairs come day by day, as they are settled, so that the screen can start at once.
 3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
    length agreement). Translations keep their paragraphs in order, so they score far above pages that only
    share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned. This is what keeps the full encoder
@@ -138,9 +138,16 @@ def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, S
 
 
 def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
-    """Pairs (lower article_id first) worth aligning, in sorted order; at most ``PER_LANG`` per article and
-    other language are chosen by each article, by a cheap likeness of keys: document-vector cosine plus the
-    idf-weighted share of rare anchors the two have in common.
+    """Pairs (lower article_id first) worth aligning, in sorted order (``candidate_batches``, all together)."""
+    yield from sorted(pair for batch in candidate_batches(keys) for pair in batch)
+
+
+def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]]:
+    """Pairs (lower article_id first) worth aligning, each once, in batches as blocking settles them, so that
+    the screen can start on the first while blocking goes on: the pairs of dated articles by the later of
+    their two days, in day order, then the pairs of undated articles. Each article chooses, per other language,
+    its ``PER_LANG`` best candidates by a cheap likeness of keys: document-vector cosine plus the idf-weighted
+    share of rare anchors the two have in common.
 
     The articles of one day share their pool (the articles dated within ``WINDOW`` days), so they are scored
     together, a block of rows at a time; an undated article has a pool of its own. Cosines are taken in
@@ -150,13 +157,22 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
     for i, k in enumerate(keys):
         if k.day is not None:
             by_day[k.day].append(i)
-    pairs: set[tuple[str, str]] = set()
-    for day, rows in by_day.items():
+    found: set[tuple[str, str]] = set()
+    waiting: dict[int, list[tuple[str, str]]] = defaultdict(list)  # new pairs by the later day of the two
+    day_of = {k.article_id: k.day for k in keys}
+    for day in sorted(by_day):
+        rows = by_day[day]
         pool = np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
                         dtype=np.int64)
         step = max(1, BLOCK_CELLS // len(pool))
         for at in range(0, len(rows), step):
-            pairs.update(chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool))
+            for pair in chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool):
+                if pair not in found:
+                    found.add(pair)
+                    waiting[max(day_of[pair[0]], day_of[pair[1]])].append(pair)  # type: ignore[type-var]
+        # a pair is settled once the days of both its articles are done: later days only find later pairs
+        for settled in sorted(d for d in waiting if d <= day):
+            yield sorted(waiting.pop(settled))
     with_vector = np.flatnonzero(chooser.has_vector)
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
     pools = [set(chooser.anchors.sharing(i)[0].tolist()) for i in undated.tolist()]
@@ -169,9 +185,10 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
         rows, cols = np.nonzero(_nearest(cos, NEAREST))
         for r, j in zip(asking[rows].tolist(), members[cols].tolist()):
             pools[r].add(j)
+    undated_pairs: set[tuple[str, str]] = set()  # none met above: a dated article's pool holds dated ones only
     for i, pool in zip(undated.tolist(), pools):
-        pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
-    yield from sorted(pairs)
+        undated_pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
+    yield sorted(undated_pairs)
 
 
 def _nearest(values: np.ndarray, k: int) -> np.ndarray:

@@ -25,12 +25,13 @@ import shutil
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from . import vectors
 from .card import card_files
@@ -40,7 +41,7 @@ from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, Usa
 from .executors import Executor, Unit, fingerprint, make_executor, run_units
 from .langid import identify
 from .layouts import NoText, parse
-from .link import SCREEN_MIN, LinkKey, Sketch, article_units, candidate_pairs, link_batch, link_features, screen
+from .link import SCREEN_MIN, LinkKey, Sketch, article_units, candidate_batches, link_batch, link_features, screen
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
@@ -53,6 +54,8 @@ MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
 UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that the workers finish together
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
+T = TypeVar("T")
+_END = object()  # what ``_timed`` gets from an iterator that is done
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
@@ -272,6 +275,29 @@ def _report_entry(article: dict) -> dict:
             "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason)}
 
 
+def _timed(items: Iterator[T], clock: Counter) -> Iterator[T]:
+    """``items``, with the seconds spent making them added to ``clock["made"]``."""
+    while True:
+        start = time.perf_counter()
+        item = next(items, _END)
+        clock["made"] += time.perf_counter() - start
+        if item is _END:
+            return
+        yield item
+
+
+def _cut(batches: Iterable[Sequence[T]], size: int) -> Iterator[list[T]]:
+    """The items of ``batches``, in order, as lists of ``size`` (the last one shorter)."""
+    cut: list[T] = []
+    for batch in batches:
+        cut.extend(batch)
+        while len(cut) >= size:
+            yield cut[:size]
+            cut = cut[size:]
+    if cut:
+        yield cut
+
+
 @contextmanager
 def lap(clock: Counter, name: str) -> Iterator[None]:
     """Add the seconds the block takes to ``clock[name]``."""
@@ -342,28 +368,31 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         with lap(clock, "dedupe"):
             duplicate_of = {ids[i]: ids[j] for i, j in duplicates(dedupe_keys).items()}
         del dedupe_keys
-        with lap(clock, "candidates"):
-            live = [k for k in link_keys if k.article_id not in duplicate_of]
-            pairs = list(candidate_pairs(live))
-            # screened in date order: a unit then reads the sketches of a few days' articles, not of all
-            day = {k.article_id: -1 if k.day is None else k.day for k in live}
-            pairs.sort(key=lambda pair, day=day: (max(day[pair[0]], day[pair[1]]), pair))
-        del link_keys, live, day
+        live = [k for k in link_keys if k.article_id not in duplicate_of]
+        del link_keys
+        # 3. screen the candidate pairs as blocking settles them, day by day (the workers screen the first
+        # units while the driver blocks the later days: a unit then reads the sketches of a few days' articles,
+        # not of all), encode the articles of the pairs that pass, link those pairs. Blocking's own time is
+        # "candidates"; the rest of the phase, "screen".
+        blocking: Counter[str] = Counter()
+
+        def screen_units(live: Sequence[LinkKey]) -> Iterator[Unit]:
+            for n, batch in enumerate(_cut(_timed(candidate_batches(live), blocking), SCREEN_PAIRS)):
+                places = _places(where, batch)
+                yield Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places))
+
+        with lap(clock, "screen"):
+            screen_files, screen_ran = run_units(executor, screen_unit, screen_units(live), work / "screen")
+            passed = sorted(pair for path in screen_files for pair in read_all(path))
+        clock["candidates"] += blocking["made"]
+        clock["screen"] -= blocking["made"]
+        del live
         # 4a. the articles and paragraphs tables and the report need only the docs and the duplicates: written
         # from here on, in a thread, while the linking work runs in the workers (in this process after it)
         tmp = new_folder(out)
         write_docs = partial(_write_docs, tmp, files, duplicate_of, rejects, stamp, stop)
         if not executor.in_process:
             written = writer.submit(write_docs)
-        # 3. screen the candidate pairs, encode the articles of the pairs that pass, link those pairs
-        with lap(clock, "screen"):
-            screen_units = []
-            for n, start in enumerate(range(0, len(pairs), SCREEN_PAIRS)):
-                batch = pairs[start:start + SCREEN_PAIRS]
-                places = _places(where, batch)
-                screen_units.append(Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places)))
-            screen_files, screen_ran = run_units(executor, screen_unit, screen_units, work / "screen")
-            passed = sorted(pair for path in screen_files for pair in read_all(path))
         with lap(clock, "link"):
             # the articles of the passing pairs in units of a few (not one per docs shard: the articles that
             # pass are not spread evenly, and the encoder is most of this stage), the longest first, so that
@@ -384,7 +413,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             link_files, link_ran = run_units(executor, link_unit, link_units, work / "links")
             ran += screen_ran + embed_ran + link_ran
         executor.close()
-        del where, chars, pairs, passed
+        del where, chars, passed
         # 4b. validate and write what is left, streaming the work files in order
         counts, found, seconds = written.result() if written is not None else write_docs()
         clock.update(seconds)
@@ -410,7 +439,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                "validate", "write", "card")}
     return Summary(out, counts["articles"], counts["paragraphs"], counts["translation_links"], len(rejects),
                    time.perf_counter() - started, pages, input_bytes, stages,
-                   resumed=len(units) + len(screen_units) + len(embed_units) + len(link_units) - ran)
+                   resumed=len(units) + len(screen_files) + len(embed_units) + len(link_units) - ran)
 
 
 def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], rejects: Sequence[Reject],

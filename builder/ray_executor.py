@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +97,16 @@ class RayExecutor:
         self._ray = ray
         return ray
 
-    def map(self, fn: Callable[[Any], bytes], payloads: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
-        if not payloads:
+    def map(self, fn: Callable[[Any], bytes], payloads: Iterable[Any]) -> Iterator[tuple[int, bytes]]:
+        items = iter(enumerate(payloads))
+        first = next(items, None)
+        if first is None:
             return
         ray = self._connect()
         call = ray.remote(_call)
         fn_ref, cwd = ray.put(fn), os.getcwd()
         pending: dict[Any, int] = {}  # ObjectRef -> index of its payload
-        items = iter(enumerate(payloads))
+        items = chain([first], items)
         # On an error, or when the caller stops early, the tasks in flight (at most IN_FLIGHT per worker) are
         # left to finish and their results dropped; close() stops a cluster this executor started. They are
         # not cancelled: ray.cancel races with the scheduler (ray-project/ray#30760, #45469: a queued task's

@@ -11,7 +11,18 @@ import numpy as np
 import pytest
 
 from builder import vectors
-from builder.link import DIMS, SCREEN_MIN, VECTOR_CHARS, LinkKey, Sketch, _nearest, _opening, candidate_pairs, screen
+from builder.link import (
+    DIMS,
+    SCREEN_MIN,
+    VECTOR_CHARS,
+    LinkKey,
+    Sketch,
+    _nearest,
+    _opening,
+    candidate_batches,
+    candidate_pairs,
+    screen,
+)
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -117,6 +128,23 @@ def test_candidate_pairs_do_not_depend_on_key_order() -> None:
     for seed in range(5):
         shuffled = [keys[i] for i in np.random.default_rng(seed).permutation(len(keys))]
         assert list(candidate_pairs(shuffled)) == expected
+
+
+def test_candidate_batches_come_as_blocking_settles_them() -> None:
+    """The screen starts on the first batches while blocking goes on, so a batch must hold only pairs that no
+    later day can find again: each pair comes once, the dated ones in the order of the later of their two days,
+    the pairs of undated articles last."""
+    rng = np.random.default_rng(5)
+    keys = [key(f"a{i:03d}", ["en", "fr", "zh"][i % 3], None if i % 7 == 0 else 100 + int(rng.integers(0, 12)),
+                int(rng.integers(0, 8)), tuple(int(x) for x in rng.integers(0, 40, 3))) for i in range(150)]
+    day = {k.article_id: k.day for k in keys}
+    batches = list(candidate_batches(keys))
+    pairs = [pair for batch in batches for pair in batch]
+    assert len(pairs) == len(set(pairs)) and sorted(pairs) == list(candidate_pairs(keys))
+    *dated, undated = batches
+    later = [max(day[a], day[b]) for batch in dated for a, b in batch]
+    assert later == sorted(later) and all(len({max(day[a], day[b]) for a, b in batch}) == 1 for batch in dated)
+    assert undated and all(day[a] is None or day[b] is None for a, b in undated)
 
 
 @pytest.mark.parametrize(("values", "k"), [
