@@ -54,8 +54,6 @@ MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
 UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that the workers finish together
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
-T = TypeVar("T")
-_END = object()  # what ``_timed`` gets from an iterator that is done
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
@@ -275,12 +273,16 @@ def _report_entry(article: dict) -> dict:
             "paragraphs": article["paragraph_count"], "removed_chars": dict(per_reason)}
 
 
-def _timed(items: Iterator[T], clock: Counter) -> Iterator[T]:
-    """``items``, with the seconds spent making them added to ``clock["made"]``."""
+T = TypeVar("T")
+_END = object()  # what ``_timed`` gets from an iterator that is done
+
+
+def _timed(items: Iterator[T], clock: Counter, name: str) -> Iterator[T]:
+    """``items``, with the seconds spent making them added to ``clock[name]``."""
     while True:
         start = time.perf_counter()
         item = next(items, _END)
-        clock["made"] += time.perf_counter() - start
+        clock[name] += time.perf_counter() - start
         if item is _END:
             return
         yield item
@@ -376,16 +378,17 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         # "candidates"; the rest of the phase, "screen".
         blocking: Counter[str] = Counter()
 
-        def screen_units(live: Sequence[LinkKey]) -> Iterator[Unit]:
-            for n, batch in enumerate(_cut(_timed(candidate_batches(live), blocking), SCREEN_PAIRS)):
+        def screen_units(live: Sequence[LinkKey], where: dict[str, Place]) -> Iterator[Unit]:
+            batches = _timed(candidate_batches(live), blocking, "candidates")
+            for n, batch in enumerate(_cut(batches, SCREEN_PAIRS)):
                 places = _places(where, batch)
                 yield Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places))
 
         with lap(clock, "screen"):
-            screen_files, screen_ran = run_units(executor, screen_unit, screen_units(live), work / "screen")
+            screen_files, screen_ran = run_units(executor, screen_unit, screen_units(live, where), work / "screen")
             passed = sorted(pair for path in screen_files for pair in read_all(path))
-        clock["candidates"] += blocking["made"]
-        clock["screen"] -= blocking["made"]
+        clock.update(blocking)
+        clock["screen"] -= blocking["candidates"]
         del live
         # 4a. the articles and paragraphs tables and the report need only the docs and the duplicates: written
         # from here on, in a thread, while the linking work runs in the workers (in this process after it)
