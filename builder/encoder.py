@@ -44,7 +44,7 @@ HEAD_BLOCK = 32  # texts whose head is computed together (see ``Network._head``)
 TOKENS = 4096  # pieces encoded together, at most (unless one text has more): the package takes 384
 WEIGHT_LEVELS = 63  # a weight column's largest value becomes this (7 bits: see above)
 ROW_LEVELS = 127  # an input row's largest value becomes this
-RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the int8 models' cache file
+INT8_RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the models' cache file
 _WIDTH = len(_ORDERS) * _CNN_DIM  # the first layer's output: the three branches' inputs side by side
 
 

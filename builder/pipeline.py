@@ -293,9 +293,9 @@ def _cut(batches: Iterable[Sequence[T]], size: int) -> Iterator[list[T]]:
     cut: list[T] = []
     for batch in batches:
         cut.extend(batch)
-        while len(cut) >= size:
-            yield cut[:size]
-            cut = cut[size:]
+        whole = len(cut) - len(cut) % size  # one copy of what is left, however large the batch
+        yield from (cut[at:at + size] for at in range(0, whole, size))
+        del cut[:whole]
     if cut:
         yield cut
 

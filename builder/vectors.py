@@ -125,10 +125,10 @@ def _network_files() -> tuple[Path, Path, Path]:
     """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped), the other
     arrays (.npz), named by the package's weights (read once per process), and the onnxruntime models of its
     integer products (.npz of serialized models: building them needs the onnx package, loading them not)."""
-    from .encoder import RECIPE
+    from .encoder import INT8_RECIPE
 
     digest = _weights_digest()
-    int8 = hashlib.sha256(RECIPE.encode()).hexdigest()[:8]
+    int8 = hashlib.sha256(INT8_RECIPE.encode()).hexdigest()[:8]
     return (cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz",
             cache_dir() / f"use-network-{digest}-int8-{int8}.npz")
 
