@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .digests import hashes
+from . import digests, lexicon
+from .digests import digest
+from .lexicon import Words
 from .records import Page
 
 NEAR = 0.9  # share of equal MinHash values (an estimate of Jaccard similarity) that makes a near duplicate
@@ -33,23 +35,38 @@ _ADD = _RANDOM.integers(0, 2**63, _BANDS * _ROWS, dtype=np.uint64)
 @dataclass(frozen=True, slots=True)
 class DedupeKey:
     lang: str
-    exact: str  # sha256 of the page's normalized tokens
+    exact: str  # sha256 of the page's tokens' digests, in order
     signature: tuple[int, ...]  # MinHash
 
 
-def _tokens(page: Page) -> list[str]:
-    # the runs of word characters: the words left when every run of other characters is a space
-    words = _WORD.findall(" ".join(p.text for p in page.paragraphs).casefold())
-    letters = "".join(words)
-    if words and len(letters) / len(words) > 12:  # scripts without spaces: characters are the tokens
-        return list(letters)
-    return words
+def _word_tokens(word: str) -> list[str]:
+    """A space-separated word's tokens: its runs of word characters, case-folded."""
+    return _WORD.findall(word.casefold())
 
 
-def dedupe_key(page: Page) -> DedupeKey:
-    tokens = _tokens(page)
-    exact = hashlib.sha256("\0".join(tokens).encode()).hexdigest()
-    hashed = hashes(tokens) if tokens else np.zeros(1, dtype=np.uint64)
+# per word of the lexicon: its tokens' digests, and how many letters they hold
+_TOKENS = lexicon.Runs(lexicon.LEXICON, lambda word: b"".join(map(digest, _word_tokens(word))))
+_LETTERS = lexicon.Rows(lexicon.LEXICON, 1, np.int64,
+                        lambda words: np.array([sum(map(len, _word_tokens(w))) for w in words]).reshape(-1, 1))
+
+
+def _token_hashes(page: Page, words: Words) -> np.ndarray:
+    """The page's tokens' hashes, in order: its words (the runs of word characters, case-folded) or, for
+    scripts written without spaces, its characters. A token never spans a space, so the page's tokens are its
+    space-separated words' (``words``) tokens, in turn."""
+    hashed = _TOKENS(words)
+    if len(hashed) and int(_LETTERS(words).sum()) / len(hashed) > 12:  # no spaces: characters are the tokens
+        text = " ".join(p.text for p in page.paragraphs)
+        return digests.hashes(list("".join(_WORD.findall(text.casefold()))))
+    return hashed
+
+
+def dedupe_key(page: Page, words: Words | None = None) -> DedupeKey:
+    """``words``: the lexicon's view of the page's paragraphs' texts (looked up here if not given)."""
+    words = lexicon.LEXICON.words([p.text for p in page.paragraphs]) if words is None else words
+    tokens = _token_hashes(page, words)
+    exact = hashlib.sha256(tokens.astype("<u8", copy=False).tobytes()).hexdigest()
+    hashed = tokens if len(tokens) else np.zeros(1, dtype=np.uint64)
     with np.errstate(over="ignore"):  # 5-shingle hashes: a polynomial over token hashes, mod 2**64
         grams = hashed[: max(1, len(hashed) - 4)].copy()
         for k in range(1, min(5, len(hashed))):  # in place: no new array per step

@@ -27,9 +27,10 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import digests, vectors
+from . import digests, lexicon, vectors
 from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
-from .vectors import DIMS, Words
+from .lexicon import Words
+from .vectors import DIMS
 
 WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
@@ -102,38 +103,46 @@ def _key_anchor(match: str) -> bytes:
     return digests.digest(x) if x and (not x.isalpha() or len(x) >= 4) else b""
 
 
-_KEY_ANCHORS = digests.Memo(_key_anchor)  # each distinct match worked out once per process: most were on earlier pages
+def _word_anchors(word: str) -> bytes:
+    """The digests of the anchors the blocking key keeps in a space-separated word."""
+    return b"".join(map(_key_anchor, set(ANCHOR.findall(word))))
 
 
-def _key_anchors(text: str) -> np.ndarray:
-    """Sorted unique uint64 hashes of the anchors the blocking key keeps."""
-    found = b"".join(map(_KEY_ANCHORS.__getitem__, set(ANCHOR.findall(text))))
-    return np.unique(np.frombuffer(found, dtype="<u8").astype(np.uint64, copy=False))
+_ANCHORS = lexicon.Runs(lexicon.LEXICON, _word_anchors)
 
 
-def link_features(article: dict, paragraphs: Sequence[dict]) -> tuple[LinkKey, Sketch]:
+def _key_anchors(text: str, words: Words) -> np.ndarray:
+    """Sorted unique uint64 hashes of the anchors the blocking key keeps, of ``text`` (its ``words``). No anchor
+    spans a space but an @handle written "@ name", so they are its words' anchors, unless it holds "@ "."""
+    if "@ " in text:
+        found = b"".join(map(_key_anchor, set(ANCHOR.findall(text))))
+        return np.unique(np.frombuffer(found, dtype="<u8").astype(np.uint64, copy=False))
+    return np.unique(_ANCHORS(words))
+
+
+def link_features(article: dict, paragraphs: Sequence[dict], words: Words | None = None) -> tuple[LinkKey, Sketch]:
     """The blocking key and the screen's sketch of an article (per document, in the workers; cheap: the
-    tokenizer and a table, no full encoder)."""
+    tokenizer and a table, no full encoder). ``words``: the lexicon's view of its paragraphs' texts, in order
+    (looked up here if not given)."""
     texts = [p["text"] for p in _ordered(paragraphs)]
+    words = lexicon.LEXICON.words(texts) if words is None else words
     # one text, a blank line between paragraphs: no anchor reaches across it (an @handle takes one space)
     text = "\n\n".join(texts)
     covered = (not article["lang"] or article["lang"] in MODEL_LANGS) and bool(texts)
-    # the opening (for the vector) lies within the sketch's paragraphs; later ones need no words
+    # the opening (for the vector) lies within the sketch's paragraphs
     whole, cut = _opening(texts[:SKETCH_PARAGRAPHS])
-    words = vectors.words(texts[:SKETCH_PARAGRAPHS] + ([cut] if cut else [])) if covered else None
     ascii_bytes = text.encode("ascii", "ignore")  # Latin letters are counted among these
     key = LinkKey(
         article_id=article["article_id"],
         lang=article["lang"],
         day=_day(article["published"]),
-        anchors=_key_anchors(text),
-        vector=vectors.vector_of(words.table, [r for rows in words.rows[:whole] for r in rows]
-                                 + (words.rows[-1] if cut else [])) if words else None,
+        anchors=_key_anchors(text, words),
+        vector=vectors.vector(words, whole, cut) if covered else None,
         paragraphs=len(texts),
         latin=(len(ascii_bytes.translate(None, _NOT_LATIN)), len(ascii_bytes.translate(None, _NOT_UPPER))),
     )
     lengths = np.array([len(t) for t in texts[:SKETCH_PARAGRAPHS]], dtype=np.float32)
-    sketch = vectors.rows_of(Words(words.table, words.rows[:len(lengths)])) if words else None
+    sketch = vectors.text_rows(words, len(lengths)) if covered else None
     return key, Sketch(sketch, lengths)
 
 

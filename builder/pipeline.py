@@ -41,6 +41,7 @@ from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, Usa
 from .executors import Executor, Unit, fingerprint, make_executor, run_units
 from .langid import identify
 from .layouts import NoText, parse
+from .lexicon import LEXICON
 from .link import SCREEN_MIN, LinkKey, Sketch, article_units, candidate_batches, link_batch, link_features, screen
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
@@ -150,8 +151,9 @@ def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> t
         clock[name] += (now := time.perf_counter()) - t
         t = now
     article, paragraphs = rows(page)
-    key, sketch = link_features(article, paragraphs)
-    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page), link=key)
+    words = LEXICON.words([p.text for p in page.paragraphs])  # looked up once for both keys
+    key, sketch = link_features(article, paragraphs, words)
+    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page, words), link=key)
     clock["keys"] += time.perf_counter() - t
     return doc, sketch
 

@@ -21,15 +21,16 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from dataclasses import dataclass
 from functools import cache, partial
 from itertools import chain
 from pathlib import Path
-from typing import BinaryIO, Callable, Sequence
+from typing import BinaryIO, Callable
 
 import numpy as np
 
+from . import lexicon
 from .files import write_atomic
+from .lexicon import Words
 
 DIMS = 128
 DROPPED = 16  # leading principal directions left out
@@ -205,83 +206,53 @@ def ensure() -> Path:
     return _table_path()
 
 
-WORDS_KEPT = 200_000  # words whose rows a process keeps (512 bytes each: at most 100 MB); all forgotten when full
+def _word_rows(words: list[str]) -> np.ndarray:
+    """(words, DIMS) float32: each word's pieces' rows of the static table, summed (zeros for no pieces), all
+    at once: one gather and one sum over all their pieces. A word's row is the same bits whatever words are
+    beside it."""
+    ids = list(map(tokenizer().EncodeAsIds, words))
+    sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    sums = np.zeros((len(words), DIMS), dtype=np.float32)
+    full = np.flatnonzero(sizes)
+    if len(full):
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
+        starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
+        sums[full] = np.add.reduceat(np.take(table(), flat, axis=0), starts, axis=0)
+    return sums
 
 
-@dataclass(frozen=True)
-class Words:
-    """Texts as rows of a table of words: each word (a space-separated run: the tokenizer never makes a piece
-    across a space, checked on 42,000 paragraphs of ten languages) stands for the sum of its pieces' rows of
-    the static table. A run of Chinese or Japanese without spaces is one word, kept like the others."""
-
-    table: np.ndarray  # (words + 1, DIMS) float32; row 0 is zeros
-    rows: list[list[int]]  # each text's words, as rows of ``table``
+# Each word (a space-separated run: the tokenizer never makes a piece across a space, checked on 42,000
+# paragraphs of ten languages) stands for the sum of its pieces' rows, worked out once per process. A run of
+# Chinese or Japanese without spaces is one word, kept like the others.
+_ROWS = lexicon.Rows(lexicon.LEXICON, DIMS, np.float32, _word_rows)
 
 
-class _Kept:
-    """Words and their rows, kept across the pages a process sees: most words of a page were on earlier pages,
-    so most are tokenized and summed once per process, not once per page."""
-
-    def __init__(self, size: int) -> None:
-        self.row: dict[str, int] = {}
-        self.table = np.zeros((size + 1, DIMS), dtype=np.float32)  # untouched pages cost no memory
-
-    def words(self, texts: Sequence[str]) -> Words:
-        first = len(self.row) + 1  # the rows of the words new to this call follow on from here
-        new: list[str] = []
-        out = []
-        for text in texts:
-            rows = []
-            for word in text.split(" "):
-                row = self.row.get(word)
-                if row is None:
-                    row = self.row[word] = first + len(new)
-                    new.append(word)
-                rows.append(row)
-            out.append(rows)
-        if new:  # their rows at once: one gather and one sum over all their pieces
-            encode = tokenizer().EncodeAsIds
-            ids = [encode(word) for word in new]
-            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            sums = np.zeros((len(new), DIMS), dtype=np.float32)
-            full = np.flatnonzero(sizes)  # a word of no pieces keeps a zero row
-            if len(full):
-                flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
-                starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
-                sums[full] = np.add.reduceat(np.take(table(), flat, axis=0), starts, axis=0)
-            self.table[first:first + len(new)] = sums
-        return Words(self.table, out)
-
-
-_KEPT: _Kept | None = None
-
-
-def words(texts: Sequence[str]) -> Words:
-    """The texts as rows of the process's table of words (``Words``); valid until the next call."""
-    global _KEPT
-    needed = sum(t.count(" ") + 1 for t in texts)
-    if needed > WORDS_KEPT:  # more words than a process keeps: a table of their own
-        return _Kept(needed).words(texts)
-    if _KEPT is None or len(_KEPT.row) + needed > WORDS_KEPT:
-        _KEPT = _Kept(WORDS_KEPT)
-    return _KEPT.words(texts)
-
-
-def vector_of(table: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
-    """Unit-norm float16 vector of a text given as rows of a table of words (``Words``); None for a text
-    without pieces."""
-    v = np.take(table, np.asarray(rows, dtype=np.int64), axis=0).sum(axis=0)  # take: faster than indexing
+def _unit(v: np.ndarray) -> np.ndarray | None:
     norm = float(np.linalg.norm(v))
     return (v / norm).astype(np.float16) if norm > 0 else None
 
 
-def rows_of(words: Words) -> np.ndarray:
-    """(texts, DIMS) float16: a unit-norm vector per text (a zero row for a text without pieces)."""
-    if not words.rows:
+def vector(words: Words, texts: int, cut: str | None = None) -> np.ndarray | None:
+    """Unit-norm float16 vector of the first ``texts`` texts of ``words`` and of ``cut``, an opening of the text
+    after them; None when they have no pieces."""
+    rows = _ROWS(words, words.upto(texts))
+    if cut is not None:
+        # the cut's words are the text's first ones, but the last may be cut short: a word of its own
+        ids = words.ids[len(words.upto(texts)):int(words.ends[texts])]
+        cut_words = cut.split(" ")
+        last = len(cut_words) - 1
+        same = lexicon.LEXICON.word(int(ids[last])) == cut_words[last]
+        rows = np.concatenate([rows, _ROWS(words, ids[:last + same])]
+                              + ([] if same else [_word_rows(cut_words[last:])]))
+    return _unit(rows.sum(axis=0))
+
+
+def text_rows(words: Words, texts: int) -> np.ndarray:
+    """(texts, DIMS) float16: a unit-norm vector for each of the first ``texts`` texts of ``words`` (a zero row
+    for a text without pieces)."""
+    if not texts:
         return np.zeros((0, DIMS), dtype=np.float16)
-    sizes = np.fromiter(map(len, words.rows), dtype=np.int64, count=len(words.rows))  # none is 0: "" is a word
-    flat = np.fromiter(chain.from_iterable(words.rows), dtype=np.int64, count=int(sizes.sum()))
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    out = np.add.reduceat(np.take(words.table, flat, axis=0), starts, axis=0)
+    ends = words.ends[:texts]  # no text is empty of words: "" is a word
+    out = np.add.reduceat(_ROWS(words, words.upto(texts)), np.concatenate(([0], ends[:-1])), axis=0)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float16)

@@ -1,16 +1,19 @@
 """Blocking (``builder.link.candidate_pairs``), the screen between blocking and the full encoder
-(``builder.link.screen``), the static vectors of the blocking key and the sketch (``builder.vectors.words``),
+(``builder.link.screen``), the blocking key's anchors and static vectors and the sketch's (``builder.vectors``),
 and the work files the linking units read records from (``builder.workfile``)."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 
 import numpy as np
 import pytest
 
 from builder import vectors
+from builder.align import anchors
+from builder.lexicon import LEXICON, LIMIT
 from builder.link import (
     DIMS,
     SCREEN_MIN,
@@ -21,6 +24,7 @@ from builder.link import (
     _opening,
     candidate_batches,
     candidate_pairs,
+    link_features,
     screen,
 )
 from builder.workfile import WorkFile, WorkFiles, pack
@@ -163,33 +167,74 @@ TEXTS = ["Le siège de la BCE à Francfort", "", "La Banque centrale européenne
          "深陷高管离职风波的OpenAI最近点燃了吃瓜群众", "1234 5678 @handle https://example.org/a?b=c"]
 
 
+def _direct(text: str) -> np.ndarray:
+    """A text's static vector straight from its pieces: the unit-normed float64 sum of their table rows."""
+    total = vectors.table()[vectors.tokenizer().encode(text)].sum(axis=0, dtype=np.float64)
+    norm = np.linalg.norm(total)
+    return total / norm if norm > 0 else total  # "" has no pieces: a zero row
+
+
 def test_a_texts_static_vector_sums_its_pieces_rows() -> None:
     """A text's row is the unit-normed sum of the static table's rows of its pieces (words are summed first,
     so the float32 sums may differ in the last bits)."""
-    sp, table = vectors.tokenizer(), vectors.table()
-    got = vectors.rows_of(vectors.words(TEXTS)).astype(np.float32)
+    got = vectors.text_rows(LEXICON.words(TEXTS), len(TEXTS)).astype(np.float32)
     for text, row in zip(TEXTS, got):
-        total = table[sp.encode(text)].sum(axis=0, dtype=np.float64)
-        norm = np.linalg.norm(total)
-        expected = total / norm if norm > 0 else total  # "" has no pieces: a zero row
-        np.testing.assert_allclose(row, expected, rtol=0, atol=2e-3)  # float16
+        np.testing.assert_allclose(row, _direct(text), rtol=0, atol=2e-3)  # float16
 
 
-@pytest.mark.parametrize(("before", "kept"), [
-    pytest.param([], 200_000, id="nothing kept yet"),
-    pytest.param(TEXTS[::-1] + ["Francfort relève la BCE"], 200_000, id="some words kept before"),
+@pytest.mark.parametrize(("texts", "whole", "cut"), [
+    pytest.param(TEXTS[:3], 3, None, id="whole texts"),
+    pytest.param(TEXTS[:3], 2, "La Banque centrale europ", id="cut inside a word"),
+    pytest.param(TEXTS[:3], 2, "La Banque centrale ", id="cut after a space"),
+    pytest.param(TEXTS[:3], 0, "Le siège", id="the title cut at a word's end"),
+    pytest.param(["", "Francfort"], 2, None, id="an empty text"),
+    pytest.param(["", " "], 2, None, id="no pieces: no vector"),
+])
+def test_the_blocking_vector_sums_its_opening(texts: list[str], whole: int, cut: str | None) -> None:
+    got = vectors.vector(LEXICON.words(texts), whole, cut)
+    expected = _direct(" ".join(texts[:whole] + ([cut] if cut is not None else [])))
+    if not expected.any():
+        assert got is None
+    else:
+        np.testing.assert_allclose(got.astype(np.float32), expected, rtol=0, atol=2e-3)
+
+
+@pytest.mark.parametrize(("before", "limit"), [
+    pytest.param([], LIMIT, id="nothing kept yet"),
+    pytest.param(TEXTS[::-1] + ["Francfort relève la BCE"], LIMIT, id="some words kept before"),
     pytest.param(["un deux trois quatre cinq six"], 25, id="the kept words forgotten when full"),  # 6, then 24
     pytest.param([], 3, id="more words than a process keeps"),
 ])
-def test_the_kept_word_rows_give_the_same_bits(before: list[str], kept: int, monkeypatch) -> None:
+def test_the_kept_word_rows_give_the_same_bits(before: list[str], limit: int, monkeypatch) -> None:
     """What a process met before never changes a text's vector: the output must not depend on which pages a
     worker read first."""
-    monkeypatch.setattr(vectors, "_KEPT", None)
-    expected = vectors.rows_of(vectors.words(TEXTS))
-    monkeypatch.setattr(vectors, "WORDS_KEPT", kept)
-    monkeypatch.setattr(vectors, "_KEPT", None)
-    vectors.words(before)
-    assert np.array_equal(vectors.rows_of(vectors.words(TEXTS)), expected)
+    expected = vectors.text_rows(LEXICON.words(TEXTS), len(TEXTS))
+    LEXICON.clear()
+    monkeypatch.setattr(LEXICON, "limit", limit)
+    LEXICON.words(before)
+    assert np.array_equal(vectors.text_rows(LEXICON.words(TEXTS), len(TEXTS)), expected)
+
+
+KEY_TEXTS = ["OpenAI's CTO, Mira Murati, left on 25.09.2024", "see https://example.org/a?b=c or @openai",
+             "write to @ sama and @\nanother", "l'été 1,234.5 x 7 über-große", "深陷高管离职风波的OpenAI", "ends with @",
+             "next"]
+
+
+@pytest.mark.parametrize("texts", [
+    pytest.param(KEY_TEXTS[:2], id="words, numbers, URL, handle"),
+    pytest.param(KEY_TEXTS[2:4], id="handles across a space and a line"),
+    pytest.param(KEY_TEXTS[3:5], id="apostrophes, separators, no spaces"),
+    pytest.param(KEY_TEXTS[5:], id="no handle across paragraphs"),
+    pytest.param(["", "   "], id="none"),
+])
+def test_the_blocking_key_keeps_the_texts_long_anchors(texts: list[str]) -> None:
+    """The key's anchors are the text's anchors (``builder.align.anchors``, paragraph by paragraph) that are
+    not words of fewer than 4 letters, as 64-bit blake2b digests."""
+    article = {"article_id": "a", "lang": "en", "published": None}
+    key, _ = link_features(article, [{"position": i, "text": t} for i, t in enumerate(texts)])
+    kept = {a for t in texts for a in anchors(t) if not a.isalpha() or len(a) >= 4}
+    expected = sorted(int.from_bytes(hashlib.blake2b(a.encode(), digest_size=8).digest(), "little") for a in kept)
+    assert key.anchors.tolist() == expected
 
 
 @pytest.mark.parametrize(("lengths", "expected"), [

@@ -1,0 +1,48 @@
+"""The lexicon (``builder.lexicon``): a page's words looked up once, then what each word stands for gathered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from builder.lexicon import Lexicon, Rows, Runs
+
+
+def _values(word: str) -> bytes:
+    """A word's run for the tests: as many values as its length modulo 3, each its length times ten plus k."""
+    return b"".join((10 * len(word) + k).to_bytes(8, "little") for k in range(len(word) % 3))
+
+
+def _row(words: list[str]) -> np.ndarray:
+    return np.array([[len(w), w.count("a")] for w in words], dtype=np.int64).reshape(-1, 2)
+
+
+PAGES = [["a bb ccc", "dddd"], ["bb  ee", ""], ["ccc a", "fffff gg"], [], ["x " * 30]]
+
+
+@pytest.mark.parametrize(("pages", "limit"), [
+    pytest.param(PAGES, 1000, id="all kept"),
+    pytest.param(PAGES, 6, id="emptied when full"),
+    pytest.param(PAGES, 1, id="every page more than it keeps"),
+    pytest.param(PAGES[::-1], 3, id="other order"),
+])
+def test_a_word_stands_for_the_same_values_whatever_came_before(pages: list[list[str]], limit: int) -> None:
+    lexicon = Lexicon(limit)
+    runs, rows = Runs(lexicon, _values), Rows(lexicon, 2, np.int64, _row)
+    for texts in pages:
+        words = lexicon.words(texts)
+        split = [w for t in texts for w in t.split(" ")]
+        assert words.ends.tolist() == np.cumsum([len(t.split(" ")) for t in texts]).tolist()
+        assert runs(words).tobytes() == b"".join(map(_values, split))
+        assert rows(words).tolist() == _row(split).tolist()
+        some = words.ids[::2]
+        assert runs(words, some).tobytes() == b"".join(map(_values, split[::2]))
+
+
+def test_words_looked_up_before_the_lexicon_was_emptied_are_refused() -> None:
+    lexicon = Lexicon(4)
+    runs = Runs(lexicon, _values)
+    stale = lexicon.words(["a b c"])
+    lexicon.words(["d e"])  # 5 words: it is emptied
+    with pytest.raises(RuntimeError, match="emptied"):
+        runs(stale)
