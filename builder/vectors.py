@@ -207,18 +207,31 @@ def ensure() -> Path:
 
 
 def _word_rows(words: list[str]) -> np.ndarray:
-    """(words, DIMS) float32: each word's pieces' rows of the static table, summed (zeros for no pieces), all
-    at once: one gather and one sum over all their pieces. A word's row is the same bits whatever words are
-    beside it."""
-    ids = list(map(tokenizer().EncodeAsIds, words))
+    """(words, DIMS) float32: each word's pieces' rows of the static table, summed in order (zeros for no
+    pieces), all words at once. A word's row is the same bits whatever words are beside it."""
+    ids = tokenizer().encode(words, num_threads=1)  # one call for the lot: a third of the time of one per word
     sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    sums = np.zeros((len(words), DIMS), dtype=np.float32)
-    full = np.flatnonzero(sizes)
-    if len(full):
-        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
-        starts = np.concatenate(([0], np.cumsum(sizes[full])[:-1]))
-        sums[full] = np.add.reduceat(np.take(table(), flat, axis=0), starts, axis=0)
-    return sums
+    flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
+    return segment_sums(table(), flat, sizes)
+
+
+def segment_sums(rows: np.ndarray, flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """(len(sizes), width) of ``rows``' dtype: for each segment of ``flat`` (``sizes`` long, in turn), the sum of
+    the rows it lists, added one by one in order (zeros for an empty segment). The segments go longest first,
+    so step k adds the k-th row of every segment that has one, with one gather: a few steps for many short
+    segments, where ``np.add.reduceat`` loops over the segments (and sums in an order of its own)."""
+    out = np.zeros((len(sizes), rows.shape[1]), dtype=rows.dtype)
+    order = np.argsort(-sizes, kind="stable")
+    longest_first, starts = sizes[order], (np.cumsum(sizes) - sizes)[order]
+    longest = int(longest_first[0]) if len(sizes) else 0
+    # having[k]: how many segments hold more than k rows (they are the first of the longest first)
+    having = len(sizes) - np.searchsorted(longest_first[::-1], np.arange(longest), "right")
+    if len(having):
+        total = np.take(rows, flat[starts[:having[0]]], axis=0)
+        for k in range(1, len(having)):
+            total[:having[k]] += np.take(rows, flat[starts[:having[k]] + k], axis=0)
+        out[order[:having[0]]] = total
+    return out
 
 
 # Each word (a space-separated run: the tokenizer never makes a piece across a space, checked on 42,000

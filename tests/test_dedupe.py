@@ -55,8 +55,8 @@ def test_duplicates(tmp_path, files, expected):
     assert report["outcomes"].get("duplicate", 0) == len(expected)
 
 
-# The key's tokens (through their 64-bit blake2b digests) and its first MinHash values, pinned: the signature decides near duplicates, so a faster
-# implementation must give the same one.
+# The key's tokens (through their 64-bit blake2b digests) and its first MinHash values, pinned: the signature
+# decides near duplicates, so a faster implementation must give the same one.
 def _page(*texts: str) -> Page:
     return Page(Source("p.txt", "", 0, "", ""), "generic", "", None,
                 tuple(Paragraph(0, 0, "body", t) for t in texts), (), lang="xx")

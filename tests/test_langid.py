@@ -4,6 +4,7 @@ the article/paragraph decision on a small page. Everything runs offline."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -207,3 +208,15 @@ def test_model_is_the_bundled_file_not_a_download(monkeypatch):
         assert found is not None and found[0] == "de"
     finally:
         langid._model.cache_clear()
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("", id="empty"),
+    pytest.param("OpenAI's CTO_left in 2024!", id="ascii-digits-underscore"),
+    pytest.param("Größe, élan, ª º µ ß ÿ × ÷ ¼ ¹ «»", id="latin-1-letters-and-signs"),
+    pytest.param("Руководство ‘quoted’ — 深陷", id="beyond-latin-1"),
+    pytest.param("Latin-1 then one œ", id="one-character-beyond"),
+])
+def test_letters_are_the_regex_letters(text):
+    """Counted on the bytes of a Latin-1 text, with the regex otherwise: the same count either way."""
+    assert langid._letters(text) == len(re.findall(r"[^\W\d_]", text))

@@ -46,3 +46,4 @@ def test_words_looked_up_before_the_lexicon_was_emptied_are_refused() -> None:
     lexicon.words(["d e"])  # 5 words: it is emptied
     with pytest.raises(RuntimeError, match="emptied"):
         runs(stale)
+

@@ -215,9 +215,33 @@ def test_the_kept_word_rows_give_the_same_bits(before: list[str], limit: int, mo
     assert np.array_equal(vectors.text_rows(LEXICON.words(TEXTS), len(TEXTS)), expected)
 
 
+@pytest.mark.parametrize("sizes", [
+    pytest.param([], id="no segments"),
+    pytest.param([0, 0], id="empty segments"),
+    pytest.param([3, 0, 1, 7, 2, 2, 0], id="mixed lengths"),
+    pytest.param([1] * 5, id="one row each"),
+])
+def test_segment_sums_add_each_segments_rows_in_order(sizes: list[int]) -> None:
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((50, 4)).astype(np.float32)
+    rows[5] = -0.0
+    flat = rng.integers(0, 50, sum(sizes))
+    got = vectors.segment_sums(rows, flat, np.array(sizes, dtype=np.int64))
+    assert got.shape == (len(sizes), 4) and got.dtype == np.float32
+    at = 0
+    for segment, size in enumerate(sizes):
+        expected = np.zeros(4, dtype=np.float32)
+        if size:
+            expected = rows[flat[at]].copy()
+            for k in range(1, size):
+                expected += rows[flat[at + k]]
+        assert got[segment].tobytes() == expected.tobytes()
+        at += size
+
+
 KEY_TEXTS = ["OpenAI's CTO, Mira Murati, left on 25.09.2024", "see https://example.org/a?b=c or @openai",
-             "write to @ sama and @\nanother", "l'été 1,234.5 x 7 über-große", "深陷高管离职风波的OpenAI", "ends with @",
-             "next"]
+             "write to @ sama and @\nanother", "l'été 1,234.5 x 7 über-große", "深陷高管离职风波的OpenAI",
+             "ends with @", "next"]
 
 
 @pytest.mark.parametrize("texts", [
