@@ -239,6 +239,22 @@ def test_segment_sums_add_each_segments_rows_in_order(sizes: list[int]) -> None:
         at += size
 
 
+@pytest.mark.parametrize("segment", [
+    pytest.param([5], id="a negative zero row alone"),
+    pytest.param([6, 5], id="zeros of both signs"),
+    pytest.param([3, 1, 7], id="three rows"),
+    pytest.param([], id="empty"),
+])
+def test_one_segment_sums_as_it_does_among_others(segment: list[int]) -> None:
+    """One segment alone takes a shorter path: the same bits, the sign of a zero included."""
+    rows = np.random.default_rng(1).standard_normal((50, 4)).astype(np.float32)
+    rows[5], rows[6, :2] = -0.0, -0.0
+    flat = np.array(segment, dtype=np.int64)
+    alone = vectors.segment_sums(rows, flat, np.array([len(segment)]))
+    among = vectors.segment_sums(rows, np.concatenate([flat, [1, 2]]), np.array([len(segment), 2]))
+    assert alone.tobytes() == among[:1].tobytes()
+
+
 KEY_TEXTS = ["OpenAI's CTO, Mira Murati, left on 25.09.2024", "see https://example.org/a?b=c or @openai",
              "write to @ sama and @\nanother", "l'été 1,234.5 x 7 über-große", "深陷高管离职风波的OpenAI",
              "ends with @", "next"]
