@@ -81,23 +81,43 @@ def dedupe_key(page: Page, words: Words | None = None) -> DedupeKey:
 
 
 def duplicates(keys: Sequence[DedupeKey]) -> dict[int, int]:
-    """{index of a duplicate: index of the kept page it duplicates}, for keys given in input order."""
+    """{index of a duplicate: index of the kept page it duplicates}, for keys given in input order.
+
+    A page is an exact duplicate of the kept page of its language with the same tokens; else a near duplicate
+    of the first kept page (in input order) of its language that shares one band of MinHash values with it
+    and agrees with it on ``NEAR`` of them; else it is kept. The pages that share a band are found for all
+    pages at once (numpy, band by band); only those few are compared one by one."""
+    n = len(keys)
+    if not n:
+        return {}
+    langs = sorted({k.lang for k in keys})
+    lang = np.array([langs.index(k.lang) for k in keys], dtype=np.uint64)
+    signature = np.array([k.signature for k in keys], dtype=np.uint64)
+    runs: dict[int, list[int]] = defaultdict(list)  # page -> the bands it shares with other pages (as run ids)
+    count = 0
+    for b in range(_BANDS):
+        band = np.column_stack([lang, signature[:, b * _ROWS:(b + 1) * _ROWS]])
+        order = np.lexsort(band.T)  # equal rows side by side, each run in input order (the sort is stable)
+        starts = np.concatenate(([0], np.flatnonzero(np.any(band[order][1:] != band[order][:-1], axis=1)) + 1))
+        ends = np.append(starts[1:], n)
+        shared = ends - starts > 1  # most bands are a page's own
+        for start, end in zip(starts[shared].tolist(), ends[shared].tolist()):
+            for i in order[start:end].tolist():
+                runs[i].append(count)
+            count += 1
+    kept: list[list[int]] = [[] for _ in range(count)]  # per shared band, the kept pages holding it so far
     exact: dict[tuple[str, str], int] = {}
-    buckets: dict[tuple, list[int]] = defaultdict(list)
     found: dict[int, int] = {}
     for i, key in enumerate(keys):
         if (key.lang, key.exact) in exact:
             found[i] = exact[(key.lang, key.exact)]
             continue
-        bands = [(key.lang, b, key.signature[b * _ROWS:(b + 1) * _ROWS]) for b in range(_BANDS)]
-        candidates = sorted({j for band in bands for j in buckets.get(band, ())})
-        same = next((j for j in candidates
-                     if sum(x == y for x, y in zip(key.signature, keys[j].signature)) >= NEAR * len(key.signature)),
-                    None)
-        if same is not None:
-            found[i] = same
-            continue
-        exact[(key.lang, key.exact)] = i
-        for band in bands:
-            buckets[band].append(i)
+        for j in sorted({j for run in runs.get(i, ()) for j in kept[run]}):
+            if int(np.count_nonzero(signature[i] == signature[j])) >= NEAR * signature.shape[1]:
+                found[i] = j
+                break
+        else:
+            exact[(key.lang, key.exact)] = i
+            for run in runs.get(i, ()):
+                kept[run].append(i)
     return found

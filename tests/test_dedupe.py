@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 
-from builder.dedupe import dedupe_key
+from builder.dedupe import DedupeKey, dedupe_key, duplicates
 from builder.pipeline import Options, build
 from builder.records import Page, Paragraph, Source
 from conftest import SEEDS
@@ -86,3 +87,47 @@ def test_dedupe_key(texts: tuple[str, ...], tokens: list[str], signature: tuple[
     assert key.exact == hashlib.sha256(digests).hexdigest()
     assert len(key.signature) == 64 and all(type(v) is int for v in key.signature)
     assert key.signature[:3] == signature
+
+
+def _reference_duplicates(keys: list[DedupeKey]) -> dict[int, int]:
+    """The definition, page by page against every kept page before it (quadratic): the kept page of the same
+    language and tokens, else the first kept page of the language sharing a band and 90% of the values."""
+    found: dict[int, int] = {}
+    kept: list[int] = []
+    for i, key in enumerate(keys):
+        same_language = [j for j in kept if keys[j].lang == key.lang]
+        exact = [j for j in same_language if keys[j].exact == key.exact]
+        near = [j for j in same_language
+                if any(key.signature[b:b + 4] == keys[j].signature[b:b + 4] for b in range(0, 64, 4))
+                and sum(x == y for x, y in zip(key.signature, keys[j].signature)) >= 0.9 * 64]
+        if exact or near:
+            found[i] = (exact or near)[0]
+        else:
+            kept.append(i)
+    return found
+
+
+def _random_keys(seed: int) -> list[DedupeKey]:
+    """Pages and altered copies of earlier ones (some values changed, the language or the text kept or not),
+    with values from a small range so that bands are often shared by chance."""
+    rng = np.random.default_rng(seed)
+    keys: list[DedupeKey] = []
+    for _ in range(int(rng.integers(2, 40))):
+        if keys and rng.random() < 0.5:
+            source = keys[int(rng.integers(0, len(keys)))]
+            signature = list(source.signature)
+            for _ in range(int(rng.integers(0, 12))):
+                signature[int(rng.integers(0, 64))] = int(rng.integers(0, 5))
+            exact = source.exact if rng.random() < 0.3 else str(rng.integers(0, 3))
+            keys.append(DedupeKey(source.lang if rng.random() < 0.8 else "zz", exact, tuple(signature)))
+        else:
+            keys.append(DedupeKey(str(rng.choice(["aa", "bb"])), str(rng.integers(0, 1000)),
+                                  tuple(int(x) for x in rng.integers(0, 5, 64))))
+    return keys
+
+
+@pytest.mark.parametrize("seed", [pytest.param(seed, id=f"seed-{seed}") for seed in range(40)])
+def test_duplicates_follow_the_definition(seed: int) -> None:
+    """Banding finds the same duplicates as comparing every page with every kept page before it."""
+    keys = _random_keys(seed)
+    assert duplicates(keys) == _reference_duplicates(keys)
