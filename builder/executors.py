@@ -121,10 +121,12 @@ def _done(workdir: Path, unit: Unit) -> bool:
 
 
 def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Unit], workdir: Path,
-              progress: Callable[[int], None] | None = None) -> tuple[list[Path], int]:
+              progress: Callable[[int], None] | None = None,
+              finished: Callable[[Path], None] | None = None) -> tuple[list[Path], int]:
     """Run every unit not already done; return the result files in unit order, and how many units ran
     (the others were resumed from an earlier, interrupted run). ``units`` is read as the executor submits
-    them. ``progress(n)`` is told of every unit finished or resumed."""
+    them. ``progress(n)`` is told of every unit finished or resumed, and ``finished(path)`` is given its result
+    file, in the order they finish (the caller can read them while the other units run)."""
     workdir.mkdir(parents=True, exist_ok=True)
     every: list[Unit] = []
     todo: list[Unit] = []
@@ -135,6 +137,8 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Un
             if _done(workdir, unit):
                 if progress:
                     progress(1)
+                if finished:
+                    finished(workdir / f"{unit.name}.part")
             else:
                 todo.append(unit)
                 yield unit.payload
@@ -147,4 +151,6 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Un
         write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
         if progress:
             progress(1)
+        if finished:
+            finished(workdir / f"{unit.name}.part")
     return [workdir / f"{u.name}.part" for u in every], len(todo)

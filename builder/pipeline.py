@@ -18,6 +18,7 @@ never depend on the executor, the number of workers or the order in which units 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -255,6 +256,13 @@ def _docs(files: Sequence[Path], clock: Counter | None = None) -> Iterator[tuple
                 yield str(path), head["docs"], index, wf[doc_record(index)]
 
 
+def _keys(path: Path) -> list[tuple[Place, Doc, int]]:
+    """What blocking and deduplication need of a docs work file's Docs: each one's place, the Doc without its
+    paragraphs, and the characters of their text."""
+    return [((file, count, index), dataclasses.replace(doc, paragraphs=()),
+             sum(len(p["text"]) for p in doc.paragraphs)) for file, count, index, doc in _docs([path])]
+
+
 def _places(where: dict[str, Place], batch: Sequence[tuple[str, str]]) -> dict[str, Place]:
     return {a: where[a] for pair in batch for a in pair}
 
@@ -346,8 +354,12 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     written: Future | None = None
     stop = threading.Event()  # tells that writer to give up
     try:
-        files, ran = run_units(executor, process_shard, units, work / "docs", progress(len(units)) if progress else None)
-        # 2. keys only: duplicates, candidate pairs
+        # 2. keys only: duplicates, candidate pairs. Each docs file's keys are read as soon as its unit is done,
+        # while the workers go on with the others
+        keys_of: dict[Path, list[tuple[Place, Doc, int]]] = {}
+        files, ran = run_units(executor, process_shard, units, work / "docs",
+                               progress(len(units)) if progress else None,
+                               finished=lambda path: keys_of.__setitem__(path, _keys(path)))
         rejects: list[Reject] = []
         dedupe_keys: list[DedupeKey] = []
         link_keys: list[LinkKey] = []
@@ -355,18 +367,19 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         chars: dict[str, int] = {}  # an article's characters of text: what encoding it costs
         ids: list[str] = []
         pages = input_bytes = 0
-        for path, count, index, doc in _docs(files):
-            if doc.reject is not None:
-                rejects.append(doc.reject)
-                continue
-            assert doc.article is not None and doc.dedupe is not None and doc.link is not None
-            pages += 1
-            input_bytes += doc.article["source_bytes"]
-            ids.append(doc.article["article_id"])
-            dedupe_keys.append(doc.dedupe)
-            link_keys.append(doc.link)
-            where[doc.article["article_id"]] = (path, count, index)
-            chars[doc.article["article_id"]] = sum(len(p["text"]) for p in doc.paragraphs)
+        for path in files:
+            for place, doc, text_chars in keys_of.pop(path):
+                if doc.reject is not None:
+                    rejects.append(doc.reject)
+                    continue
+                assert doc.article is not None and doc.dedupe is not None and doc.link is not None
+                pages += 1
+                input_bytes += doc.article["source_bytes"]
+                ids.append(doc.article["article_id"])
+                dedupe_keys.append(doc.dedupe)
+                link_keys.append(doc.link)
+                where[doc.article["article_id"]] = place
+                chars[doc.article["article_id"]] = text_chars
         if rejects and not options.allow_rejects:
             raise RejectedInputs(rejects)
         with lap(clock, "dedupe"):

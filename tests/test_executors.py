@@ -141,9 +141,12 @@ def test_a_damaged_unit_reruns_alone(tmp_path, damage):
     before = files(tmp_path)
     damage(tmp_path, work[2].name)
     fn = Recorder()
-    assert run_units(LocalExecutor(1), fn, work, tmp_path) == (paths, 1)
+    finished: list[tuple[str, bytes]] = []  # each result file as it is handed over, read at that moment
+    assert run_units(LocalExecutor(1), fn, work, tmp_path,
+                     finished=lambda path: finished.append((path.name, path.read_bytes()))) == (paths, 1)
     assert fn.calls == [work[2].payload]
     assert files(tmp_path) == before
+    assert sorted(finished) == sorted((p.name, before[p.name]) for p in paths)  # resumed and rerun, whole
 
 
 def test_a_changed_fingerprint_reruns_that_unit_only(tmp_path):
