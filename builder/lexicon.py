@@ -8,7 +8,8 @@ them with numpy (``Runs``: a run of uint64 digests per word; ``Rows``: a fixed-w
 working word by word in Python. Most words of a page were on earlier pages, so most are worked out once per
 worker.
 
-Memory is bounded: the lexicon is emptied when it holds ``LIMIT`` words (a page with more gets them all).
+Memory is bounded: the lexicon is emptied when it holds ``LIMIT`` words or ``LIMIT_CHARS`` characters (a
+page with more gets them all).
 What a word stands for never depends on what was met before it, so the keys are the same bits whatever
 pages a worker read first.
 """
@@ -22,6 +23,7 @@ from itertools import chain
 import numpy as np
 
 LIMIT = 200_000  # words a process keeps
+LIMIT_CHARS = 8_000_000  # and characters of them (a run of Chinese is one word, often of hundreds)
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,21 @@ class _Ids(dict):
     def __init__(self) -> None:
         super().__init__()
         self.words: list[str] = []
+        self.chars = 0
 
     def __missing__(self, word: str) -> int:
         number = self[word] = len(self.words)
         self.words.append(word)
+        self.chars += len(word)
         return number
 
 
 class Lexicon:
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
+    """The words met so far, numbered in the order met; emptied when it holds ``limit`` words or
+    ``limit_chars`` characters (a generation ends: the ``Words`` looked up before are stale)."""
+
+    def __init__(self, limit: int = LIMIT, limit_chars: int = LIMIT_CHARS) -> None:
+        self.limit, self.limit_chars = limit, limit_chars
         self.generation = 0
         self._ids = _Ids()
 
@@ -76,7 +83,8 @@ class Lexicon:
         """The texts' words, numbered (new words get the next numbers)."""
         counts = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts))
         total = int(counts.sum())
-        if self.size and self.size + total > self.limit:  # full: start again (a page with more gets them all)
+        # full: start again (a page with more gets them all)
+        if self.size and (self.size + total > self.limit or self._ids.chars + sum(map(len, texts)) > self.limit_chars):
             self.clear()
         split = chain.from_iterable(t.split(" ") for t in texts)
         ids = np.fromiter(map(self._ids.__getitem__, split), dtype=np.int64, count=total)

@@ -354,12 +354,13 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
     written: Future | None = None
     stop = threading.Event()  # tells that writer to give up
     try:
-        # 2. keys only: duplicates, candidate pairs. Each docs file's keys are read as soon as its unit is done,
-        # while the workers go on with the others
+        # 1. the per-document stages, shard by shard; each docs work file's keys are read as soon as its unit
+        # is done, while the workers go on with the others
         keys_of: dict[Path, list[tuple[Place, Doc, int]]] = {}
         files, ran = run_units(executor, process_shard, units, work / "docs",
                                progress(len(units)) if progress else None,
                                finished=lambda path: keys_of.__setitem__(path, _keys(path)))
+        # 2. keys only: duplicates, candidate pairs
         rejects: list[Reject] = []
         dedupe_keys: list[DedupeKey] = []
         link_keys: list[LinkKey] = []

@@ -20,23 +20,28 @@ def _row(words: list[str]) -> np.ndarray:
 PAGES = [["a bb ccc", "dddd"], ["bb  ee", ""], ["ccc a", "fffff gg"], [], ["x " * 30]]
 
 
-@pytest.mark.parametrize(("pages", "limit"), [
-    pytest.param(PAGES, 1000, id="all kept"),
-    pytest.param(PAGES, 6, id="emptied when full"),
-    pytest.param(PAGES, 1, id="every page more than it keeps"),
-    pytest.param(PAGES[::-1], 3, id="other order"),
+@pytest.mark.parametrize(("pages", "limit", "limit_chars", "emptied"), [  # 9 words, 20 characters in all
+    pytest.param(PAGES, 1000, 1000, False, id="all kept"),
+    pytest.param(PAGES, 6, 1000, True, id="emptied when full of words"),
+    pytest.param(PAGES, 1000, 12, True, id="emptied when full of characters"),
+    pytest.param(PAGES, 1, 1, True, id="every page more than it keeps"),
+    pytest.param(PAGES[::-1], 3, 1000, True, id="other order"),
 ])
-def test_a_word_stands_for_the_same_values_whatever_came_before(pages: list[list[str]], limit: int) -> None:
-    lexicon = Lexicon(limit)
+def test_a_word_stands_for_the_same_values_whatever_came_before(pages: list[list[str]], limit: int,
+                                                                limit_chars: int, emptied: bool) -> None:
+    lexicon = Lexicon(limit, limit_chars)
     runs, rows = Runs(lexicon, _values), Rows(lexicon, 2, np.int64, _row)
+    generations = set()
     for texts in pages:
         words = lexicon.words(texts)
+        generations.add(words.generation)
         split = [w for t in texts for w in t.split(" ")]
         assert words.ends.tolist() == np.cumsum([len(t.split(" ")) for t in texts]).tolist()
         assert runs(words).tobytes() == b"".join(map(_values, split))
         assert rows(words).tolist() == _row(split).tolist()
         some = words.ids[::2]
         assert runs(words, some).tobytes() == b"".join(map(_values, split[::2]))
+    assert (len(generations) > 1) == emptied
 
 
 def test_words_looked_up_before_the_lexicon_was_emptied_are_refused() -> None:
