@@ -334,10 +334,9 @@ class _Stacked:
         self.rows = np.concatenate(rows).astype(np.float32)
         self.lengths = np.concatenate(lengths)
 
-    def padded(self, sketches: Sequence[Sketch]) -> tuple[np.ndarray, np.ndarray]:
-        """The sketches' rows and lengths, zero-padded to the longest: (k, n, DIMS) and (k, n)."""
-        sizes = np.fromiter((len(sk.lengths) for sk in sketches), dtype=np.int64, count=len(sketches))
-        starts = np.fromiter((self.at[id(sk)] for sk in sketches), dtype=np.int64, count=len(sketches))
+    def padded(self, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and lengths of the sketches at ``starts`` (offsets, from ``at``) of ``sizes`` paragraphs,
+        zero-padded to the longest: (k, n, DIMS) and (k, n)."""
         steps = np.arange(int(sizes.max()))
         index = np.where(steps < sizes[:, None], starts[:, None] + steps, 0)  # row 0: zeros
         return self.rows[index], self.lengths[index]
@@ -348,14 +347,19 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     through their static likeness, per paragraph of the longer side; ``inf`` when a side has no vectors (the
     screen cannot judge it, the aligner will). Pairs are taken in batches of similar sizes, padded."""
     scores = np.full(len(pairs), np.inf)
-    judged = [k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
-              and len(a.lengths) and len(b.lengths)]
-    judged.sort(key=lambda k: max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)))
-    stacked = _Stacked([sk for k in judged for sk in pairs[k]])
+    judged = np.array([k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
+                       and len(a.lengths) and len(b.lengths)], dtype=np.int64)
+    stacked = _Stacked([sk for k in judged.tolist() for sk in pairs[k]])
+    # per judged pair, each side's paragraphs and offset in the stack (arrays: a batch is then sliced, not
+    # gathered pair by pair)
+    sides = [np.array([(len(pairs[k][side].lengths), stacked.at[id(pairs[k][side])]) for k in judged.tolist()],
+                      dtype=np.int64).reshape(-1, 2) for side in (0, 1)]
+    longer = np.maximum(sides[0][:, 0], sides[1][:, 0])
+    order = np.argsort(longer, kind="stable")  # batches of similar sizes
     for start in range(0, len(judged), SCREEN_BATCH):
-        batch = judged[start:start + SCREEN_BATCH]
-        va, la = stacked.padded([pairs[k][0] for k in batch])
-        vb, lb = stacked.padded([pairs[k][1] for k in batch])
+        batch = order[start:start + SCREEN_BATCH]
+        va, la = stacked.padded(sides[0][batch, 1], sides[0][batch, 0])
+        vb, lb = stacked.padded(sides[1][batch, 1], sides[1][batch, 0])
         n, m = la.shape[1], lb.shape[1]
         cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
         ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
@@ -366,8 +370,7 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
             step = best.copy()
             np.maximum(best[:, 1:], best[:, :-1] + gain[:, i], out=step[:, 1:])
             best = np.maximum.accumulate(step, axis=1)
-        sizes = np.array([max(len(pairs[k][0].lengths), len(pairs[k][1].lengths)) for k in batch])
-        scores[batch] = best[:, -1] / sizes
+        scores[judged[batch]] = best[:, -1] / longer[batch]
     return scores
 
 
