@@ -20,8 +20,8 @@ Parquet writing and linking under a third of the total.
 ``--eval-links`` also scores the links of each size's first build against the translation groups of the corpus.
 ``--repeat N`` runs the reference and every build N times, interleaved, and keeps the fastest of each (the
 figures of a shared machine drift by a third from one minute to the next; noise only adds time).
-With the defaults the run takes about 2 minutes (a 1-worker build of 4000 pages: about 50 s);
-``--pages 500`` takes about 1 minute.
+With the defaults the run takes about 1 minute (a 1-worker build of 4000 pages: about 20 s); with
+``--repeat 3``, about 3.
 """
 
 from __future__ import annotations

@@ -131,14 +131,17 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Un
     every: list[Unit] = []
     todo: list[Unit] = []
 
+    def report(unit: Unit) -> None:  # a unit found done, or just finished
+        if progress:
+            progress(1)
+        if finished:
+            finished(workdir / f"{unit.name}.part")
+
     def payloads() -> Iterator[Any]:
         for unit in units:
             every.append(unit)
             if _done(workdir, unit):
-                if progress:
-                    progress(1)
-                if finished:
-                    finished(workdir / f"{unit.name}.part")
+                report(unit)
             else:
                 todo.append(unit)
                 yield unit.payload
@@ -149,8 +152,5 @@ def run_units(executor: Executor, fn: Callable[[Any], bytes], units: Iterable[Un
         mark = {"fingerprint": unit.fingerprint, "bytes": len(result),
                 "sha256": hashlib.sha256(result).hexdigest()}
         write_atomic(workdir / f"{unit.name}.done", json.dumps(mark).encode())
-        if progress:
-            progress(1)
-        if finished:
-            finished(workdir / f"{unit.name}.part")
+        report(unit)
     return [workdir / f"{u.name}.part" for u in every], len(todo)

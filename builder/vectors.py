@@ -267,10 +267,11 @@ def _unit(v: np.ndarray) -> np.ndarray | None:
 def vector(words: Words, texts: int, cut: str | None = None) -> np.ndarray | None:
     """Unit-norm float16 vector of the first ``texts`` texts of ``words`` and of ``cut``, an opening of the text
     after them; None when they have no pieces."""
-    rows = _ROWS(words, words.upto(texts))
+    before = words.upto(texts)
+    rows = _ROWS(words, before)
     if cut is not None:
         # the cut's words are the text's first ones, but the last may be cut short: a word of its own
-        ids = words.ids[len(words.upto(texts)):int(words.ends[texts])]
+        ids = words.ids[len(before):int(words.ends[texts])]
         cut_words = cut.split(" ")
         last = len(cut_words) - 1
         same = lexicon.LEXICON.word(int(ids[last])) == cut_words[last]
