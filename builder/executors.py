@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -83,6 +84,52 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def _run_niced(send: Any, fn: Callable[[], Any]) -> None:
+    if hasattr(os, "nice"):
+        os.nice(19)  # the lowest priority: only the cores the others leave idle
+    try:
+        outcome = (True, fn())
+    except BaseException as err:  # handed to the caller, who raises it
+        outcome = (False, err)
+    try:
+        send.send(outcome)
+    except Exception as err:  # a result or an error that does not pickle
+        send.send((False, RuntimeError(f"the background process could not hand back its outcome: {err!r}")))
+    send.close()
+
+
+class Background:
+    """``fn()`` in a process of its own at the lowest priority, so that it runs on the cores the workers leave
+    idle and never slows them down (the driver, say, while blocking runs in it and a few units are in flight).
+    It must be picklable where processes are spawned."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        context = multiprocessing.get_context()
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_niced, args=(send, fn), daemon=True)
+        self._process.start()
+        send.close()  # the child's end: EOF here when the child dies without a word
+
+    def result(self) -> Any:
+        """Wait for ``fn``'s result; raise what it raised."""
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"the background process died (exit code {self._process.exitcode})") from None
+        self._process.join()
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop it, finished or not."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
 
 
 def make_executor(name: str = "local", workers: int = 1, address: str | None = None) -> Executor:

@@ -9,7 +9,8 @@ in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and 
    (``PAIRS_PER_UNIT`` per unit);
 4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
    the manifest, and swap the folder in. The articles and paragraphs need only step 2: when the units run in
-   other processes, a driver thread writes them while step 3 runs.
+   other processes, a process of the lowest priority writes them from then on, on the cores that step 3
+   leaves idle.
 
 Work files live in ``.<out>.work/`` beside the output (or ``--work``); a build that is stopped resumes
 from the shards it finished. Units are cut from the sorted inputs and merged in order, so the output bytes
@@ -23,11 +24,9 @@ import hashlib
 import json
 import os
 import shutil
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,7 +38,7 @@ from .card import card_files
 from .contract import violations
 from .dedupe import DedupeKey, dedupe_key, duplicates
 from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, UsageError
-from .executors import Executor, Unit, fingerprint, make_executor, run_units
+from .executors import Background, Executor, Unit, fingerprint, make_executor, run_units
 from .langid import identify
 from .layouts import NoText, parse
 from .lexicon import LEXICON
@@ -350,9 +349,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         vectors.ensure()  # distilled once here, so that workers only read it
     executor: Executor = make_executor(options.executor, options.workers, options.ray_address)
     tmp: Path | None = None
-    writer = ThreadPoolExecutor(1)  # writes the articles and paragraphs while the workers link
-    written: Future | None = None
-    stop = threading.Event()  # tells that writer to give up
+    written: Background | None = None  # writes the articles and paragraphs while the workers link
     try:
         # 1. the per-document stages, shard by shard; each docs work file's keys are read as soon as its unit
         # is done, while the workers go on with the others
@@ -386,6 +383,13 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         with lap(clock, "dedupe"):
             duplicate_of = {ids[i]: ids[j] for i, j in duplicates(dedupe_keys).items()}
         del dedupe_keys
+        # the articles and paragraphs tables and the report need only the docs and the duplicates: when the
+        # units run in other processes, a process of the lowest priority writes them from here on, on the cores
+        # that blocking and the linking units leave idle (in this process after the linking, with 1 worker)
+        tmp = new_folder(out)
+        write_docs = partial(_write_docs, tmp, files, duplicate_of, rejects, stamp)
+        if not executor.in_process:
+            written = Background(write_docs)
         live = [k for k in link_keys if k.article_id not in duplicate_of]
         del link_keys
         # 3. screen the candidate pairs as blocking settles them, day by day (the workers screen the first
@@ -406,12 +410,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         clock.update(blocking)
         clock["screen"] -= blocking["candidates"]
         del live
-        # 4a. the articles and paragraphs tables and the report need only the docs and the duplicates: written
-        # from here on, in a thread, while the linking work runs in the workers (in this process after it)
-        tmp = new_folder(out)
-        write_docs = partial(_write_docs, tmp, files, duplicate_of, rejects, stamp, stop)
-        if not executor.in_process:
-            written = writer.submit(write_docs)
+        # 4a. link the pairs that passed the screen
         with lap(clock, "link"):
             # the articles of the passing pairs in units of a few (not one per docs shard: the articles that
             # pass are not spread evenly, and the encoder is most of this stage), the longest first, so that
@@ -444,14 +443,13 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             report_summary = json.loads((tmp / "build_report.json").read_bytes())
             finish_folder(tmp, out, stamp, counts, card_files(report_summary, stamp))
     except BaseException:
-        stop.set()
-        writer.shutdown(wait=True)  # before its folder goes
+        if written is not None:
+            written.cancel()  # before its folder goes
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         executor.close()
-        writer.shutdown(wait=True)
     shutil.rmtree(work, ignore_errors=True)
     stages = {name: round(clock[name], 3) for name in
               ("read", "parse", "normalize", "identify", "keys", "dedupe", "candidates", "screen", "link",
@@ -462,10 +460,10 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
 
 
 def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], rejects: Sequence[Reject],
-                stamp: dict, stop: threading.Event | None = None) -> tuple[dict, list, Counter]:
+                stamp: dict) -> tuple[dict, list, Counter]:
     """Stream the docs work files into the articles and paragraphs tables and the report; return their row
     counts, every violation, and seconds per stage (the per-document stages' from the work files, with
-    validating and writing). Gives up, unfinished, when ``stop`` is set (the build failed meanwhile)."""
+    validating and writing)."""
     clock: Counter[str] = Counter()
     writers = {t: TableWriter(tmp, t, stamp) for t in ("articles", "paragraphs")}
     found: list = []
@@ -474,8 +472,6 @@ def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], 
     removed: dict[str, Counter] = defaultdict(Counter)
     inputs = 0
     for _, _, _, doc in _docs(files, clock):
-        if stop is not None and stop.is_set():
-            raise RuntimeError("the build stopped: the tables were left unfinished")
         inputs += 1
         if doc.reject is not None:
             report.add({"path": doc.reject.path, "outcome": "rejected", "reason": doc.reject.reason})

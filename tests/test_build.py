@@ -143,8 +143,10 @@ def test_out_inside_seeds_is_refused(tmp_path, capsys):
     pytest.param("_write_links", id="after the articles and paragraphs are written"),
 ])
 def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeypatch):
-    """With 2 workers the articles and paragraphs are written in a driver thread while the linking runs; when
-    the build fails meanwhile, the error is the caller's, the thread is stopped and its folder removed."""
+    """With 2 workers the articles and paragraphs are written in a process of their own while the linking
+    runs; when the build fails meanwhile, the error is the caller's, the process is stopped and its folder
+    removed."""
+    import multiprocessing
     import threading
 
     from builder import pipeline
@@ -169,6 +171,7 @@ def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeyp
     with pytest.raises(Boom):
         build(Options(seeds=SEEDS, out=out, workers=2))
     assert threading.active_count() == before
+    assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.work"]  # the work files, to resume from
 
 

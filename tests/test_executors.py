@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from builder.errors import UsageError
-from builder.executors import IN_FLIGHT, LocalExecutor, Unit, fingerprint, make_executor, run_units
+from builder.executors import IN_FLIGHT, Background, LocalExecutor, Unit, fingerprint, make_executor, run_units
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,6 +228,52 @@ def test_local_executor_does_not_import_ray():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def _niceness_and_pid() -> tuple[int, int]:
+    return os.nice(0), os.getpid()
+
+
+def _raises_usage_error() -> None:
+    raise UsageError("bad --out")
+
+
+def _exits() -> None:
+    os._exit(3)
+
+
+def _unpicklable() -> object:
+    return lambda: None
+
+
+@pytest.mark.parametrize(("fn", "error", "match"), [
+    pytest.param(_raises_usage_error, UsageError, "bad --out", id="its own error, raised in the caller"),
+    pytest.param(_exits, RuntimeError, "died \\(exit code 3\\)", id="a process that dies without a word"),
+    pytest.param(_unpicklable, RuntimeError, "could not hand back", id="a result that does not pickle"),
+])
+def test_background_hands_back_failures(fn, error, match):
+    with pytest.raises(error, match=match):
+        Background(fn).result()
+
+
+def test_background_runs_in_another_process_at_the_lowest_priority():
+    niceness, pid = Background(_niceness_and_pid).result()
+    assert pid != os.getpid()
+    assert niceness == 19
+
+
+def test_background_cancel_stops_the_process():
+    import multiprocessing
+
+    job = Background(functools.partial(time_sleep, 60))
+    job.cancel()
+    assert multiprocessing.active_children() == []
+
+
+def time_sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
 
 
 def test_unknown_executor():
