@@ -184,6 +184,50 @@ def _sim(a: Units, b: Units, w: dict[str, float], ratio: float) -> np.ndarray:
     return 0.75 * cos + 0.15 * anc + 0.1 * length
 
 
+STEPS = ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2))  # the beads (source units, target units), tried in this order
+
+
+def best_steps(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, width: int, first_fixed: bool) -> np.ndarray:
+    """The programme: (n + 1, m + 1) int8, at (i, j) the index in ``STEPS`` of the last bead of the best path
+    through a[:i] and b[:j] (-1 where none reaches). A bead gains its score - ``MIN_SCORE`` (a skip,
+    ``SKIP_SCORE``); of beads that gain as much, the first in ``STEPS`` is taken. Each row is worked out at
+    once: a skip on the target side (0, 1) carries a cell's best to the next one, so the row is a running
+    maximum of its other beads' best."""
+    n, m = s11.shape
+    neg = -math.inf
+    best = np.full((n + 1, m + 1), neg)
+    step = np.full((n + 1, m + 1), -1, dtype=np.int8)
+    if first_fixed:
+        best[1, 1], step[1, 1] = s11[0, 0] - MIN_SCORE, 0
+    else:
+        best[0, 0] = 0.0
+    gain11 = s11 - MIN_SCORE
+    # a merge's parts must each look like a translation on their own
+    gain21 = np.where(np.minimum(s11[:-1], s11[1:]) >= MIN_SCORE, s21 - MIN_SCORE, neg)
+    gain12 = np.where(np.minimum(s11[:, :-1], s11[:, 1:]) >= MIN_SCORE, s12 - MIN_SCORE, neg)
+    for i in range(n + 1):
+        centre = int(i * m / n)
+        lo, hi = max(0, centre - width), min(m, centre + width)
+        gains = np.full((len(STEPS), hi - lo + 1), neg)  # each bead's gain for the row's cells lo..hi
+        if i >= 1:
+            a = max(lo, 1)
+            gains[0, a - lo:] = best[i - 1, a - 1:hi] + gain11[i - 1, a - 1:hi]
+            gains[1] = best[i - 1, lo:hi + 1] + SKIP_SCORE
+            a = max(lo, 2)
+            gains[4, a - lo:] = best[i - 1, a - 2:hi - 1] + gain12[i - 1, a - 2:hi - 1]
+        if i >= 2:
+            a = max(lo, 1)
+            gains[3, a - lo:] = best[i - 2, a - 1:hi] + gain21[i - 2, a - 1:hi]
+        before = best[i, lo:hi + 1].copy()  # what a cell holds first: -inf, or the fixed titles' bead
+        left = best[i, lo - 1] if lo else neg
+        row = np.maximum.accumulate(np.concatenate(([left], np.maximum(before, gains.max(axis=0)))))
+        gains[2] = row[:-1] + SKIP_SCORE
+        best[i, lo:hi + 1] = row[1:]
+        better = gains.max(axis=0) > before
+        step[i, lo:hi + 1][better] = np.argmax(gains, axis=0)[better]
+    return step
+
+
 def align_units(a: Units, b: Units, *, first_fixed: bool = False, band: int = 12) -> list[Bead]:
     """Beads covering every unit of both sides once, in order except for beads placed by the last pass.
     ``first_fixed``: unit 0 of each side (the titles) form the first bead whatever they score."""
@@ -195,45 +239,14 @@ def align_units(a: Units, b: Units, *, first_fixed: bool = False, band: int = 12
     s11 = _sim(a, b, w, ratio)
     s21 = _sim(_merge_pairs(a), b, w, ratio)
     s12 = _sim(a, _merge_pairs(b), w, ratio)
-    width = band + abs(n - m)
-
-    def score(i: int, j: int, di: int, dj: int) -> float | None:
-        """Score of the bead a[i-di:i] ~ b[j-dj:j], None when not allowed."""
-        if di == 0 or dj == 0:
-            return 0.0
-        if di == dj == 1:
-            return float(s11[i - 1, j - 1])
-        if di == 2:
-            s, parts = s21[i - 2, j - 1], (s11[i - 2, j - 1], s11[i - 1, j - 1])
-        else:
-            s, parts = s12[i - 1, j - 2], (s11[i - 1, j - 2], s11[i - 1, j - 1])
-        return float(s) if min(parts) >= MIN_SCORE else None  # each part must itself look like a translation
-
-    neg = -math.inf
-    best = np.full((n + 1, m + 1), neg)
-    back: dict[tuple[int, int], tuple[int, int, float]] = {}
-    if first_fixed:
-        best[1, 1], back[1, 1] = s11[0, 0] - MIN_SCORE, (1, 1, float(s11[0, 0]))
-    else:
-        best[0, 0] = 0.0
-    for i in range(n + 1):
-        centre = i * m / n
-        for j in range(max(0, int(centre) - width), min(m, int(centre) + width) + 1):
-            for di, dj in ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2)):
-                if di > i or dj > j or best[i - di, j - dj] == neg:
-                    continue
-                s = score(i, j, di, dj)
-                if s is None:
-                    continue
-                gain = best[i - di, j - dj] + (s - MIN_SCORE if di and dj else SKIP_SCORE)
-                if gain > best[i, j]:
-                    best[i, j] = gain
-                    back[i, j] = (di, dj, s)
+    step = best_steps(s11, s21.reshape(n - 1, m), s12.reshape(n, m - 1), band + abs(n - m), first_fixed)
     beads: list[Bead] = []
     i, j = n, m
     while i or j:
-        di, dj, s = back[i, j]
-        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), round(s, 6) if di and dj else 0.0))
+        assert step[i, j] >= 0, "a path reaches every cell of the band"
+        di, dj = STEPS[step[i, j]]
+        score = {0: s11[i - 1, j - 1], 3: s21[i - 2, j - 1], 4: s12[i - 1, j - 2]}.get(int(step[i, j]), 0.0)
+        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), round(float(score), 6)))
         i, j = i - di, j - dj
     beads.reverse()
     return _place_leftovers(beads, a, b, s11)

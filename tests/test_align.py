@@ -223,3 +223,54 @@ def test_the_encoder_reads_a_paragraphs_first_pieces(text: str) -> None:
     expected = np.empty((1, 512), dtype=np.float32)
     vectors.encoder_network(sp)._encode_batch([read], len(read), expected)
     assert np.array_equal(align.embed([text]), expected)
+
+
+def _reference_steps(s11, s21, s12, width, first_fixed):
+    """The programme cell by cell, each bead tried in turn (the aligner's before it worked a row at once)."""
+    from builder.align import MIN_SCORE, SKIP_SCORE, STEPS
+
+    n, m = s11.shape
+    neg = -np.inf
+    best = np.full((n + 1, m + 1), neg)
+    step = np.full((n + 1, m + 1), -1)
+    if first_fixed:
+        best[1, 1], step[1, 1] = s11[0, 0] - MIN_SCORE, 0
+    else:
+        best[0, 0] = 0.0
+    for i in range(n + 1):
+        centre = i * m / n
+        for j in range(max(0, int(centre) - width), min(m, int(centre) + width) + 1):
+            for k, (di, dj) in enumerate(STEPS):
+                if di > i or dj > j or best[i - di, j - dj] == neg:
+                    continue
+                if di == 0 or dj == 0:
+                    gain = best[i - di, j - dj] + SKIP_SCORE
+                elif di == dj == 1:
+                    gain = best[i - 1, j - 1] + (float(s11[i - 1, j - 1]) - MIN_SCORE)
+                elif di == 2:
+                    if min(s11[i - 2, j - 1], s11[i - 1, j - 1]) < MIN_SCORE:
+                        continue
+                    gain = best[i - 2, j - 1] + (float(s21[i - 2, j - 1]) - MIN_SCORE)
+                else:
+                    if min(s11[i - 1, j - 2], s11[i - 1, j - 1]) < MIN_SCORE:
+                        continue
+                    gain = best[i - 1, j - 2] + (float(s12[i - 1, j - 2]) - MIN_SCORE)
+                if gain > best[i, j]:
+                    best[i, j], step[i, j] = gain, k
+    return step
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_programme_takes_the_beads_taken_cell_by_cell(seed: int) -> None:
+    """Row at once against cell by cell, on random likeness; scores on a coarse grid, so that beads often gain
+    exactly as much (ties go to the first of ``STEPS``), and narrow bands."""
+    from builder.align import best_steps
+
+    rng = np.random.default_rng(seed)
+    n, m = (int(x) for x in rng.integers(1, 30, 2))
+    grid = int(rng.choice([4, 10, 1000]))
+    s11, s21, s12 = (np.round(rng.random(shape) * grid) / grid for shape in ((n, m), (n - 1, m), (n, m - 1)))
+    width = int(rng.integers(0, 6)) + abs(n - m)
+    first_fixed = bool(seed % 2)
+    assert np.array_equal(best_steps(s11, s21, s12, width, first_fixed),
+                          _reference_steps(s11, s21, s12, width, first_fixed))
