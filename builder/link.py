@@ -36,6 +36,7 @@ WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
 MAX_DF = 64  # anchors in more articles than this do not block
 NEAREST = 4  # an undated article also meets this many articles of each other language, nearest by vector
+UNDATED_BATCH = 64  # undated articles whose pairs are handed to the screen together
 LINK_SCORE = 0.435  # an article pair links when its aligned paragraphs cover at least this (score-weighted)
 MERGE_WEIGHT = 0.8  # a 2-1 or 1-2 bead is weaker evidence of translation than a 1-1 bead
 LINK_SCORE_NO_MODEL = 0.6  # the same without embeddings: anchors and lengths alone separate less
@@ -153,35 +154,16 @@ def candidate_pairs(keys: Sequence[LinkKey]) -> Iterator[tuple[str, str]]:
 
 def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]]:
     """Pairs (lower article_id first) worth aligning, each once, in batches as blocking settles them, so that
-    the screen can start on the first while blocking goes on: the pairs of dated articles by the later of
-    their two days, in day order, then the pairs of undated articles. Each article chooses, per other language,
-    its ``PER_LANG`` best candidates by a cheap likeness of keys: document-vector cosine plus the idf-weighted
-    share of rare anchors the two have in common.
+    the screen can start on the first while blocking goes on: the pairs of undated articles, ``UNDATED_BATCH``
+    articles at a time, then those of dated articles by the later of their two days, in day order (so that
+    what is left to screen when blocking ends is a day's pairs). Each article chooses, per other language, its
+    ``PER_LANG`` best candidates by a cheap likeness of keys: document-vector cosine plus the idf-weighted share
+    of rare anchors the two have in common.
 
     The articles of one day share their pool (the articles dated within ``WINDOW`` days), so they are scored
     together, a block of rows at a time; an undated article has a pool of its own. Cosines are taken in
     float64 over the float16 vectors: exact, so the same whatever the blocking or the BLAS."""
     chooser = _Chooser(keys)
-    by_day: dict[int, list[int]] = defaultdict(list)
-    for i, k in enumerate(keys):
-        if k.day is not None:
-            by_day[k.day].append(i)
-    found: set[tuple[str, str]] = set()
-    waiting: dict[int, list[tuple[str, str]]] = defaultdict(list)  # new pairs by the later day of the two
-    day_of = {k.article_id: k.day for k in keys}
-    for day in sorted(by_day):
-        rows = by_day[day]
-        pool = np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
-                        dtype=np.int64)
-        step = max(1, BLOCK_CELLS // len(pool))
-        for at in range(0, len(rows), step):
-            for pair in chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool):
-                if pair not in found:
-                    found.add(pair)
-                    waiting[max(day_of[pair[0]], day_of[pair[1]])].append(pair)  # type: ignore[type-var]
-        # a pair is settled once the days of both its articles are done: later days only find later pairs
-        for settled in sorted(d for d in waiting if d <= day):
-            yield sorted(waiting.pop(settled))
     with_vector = np.flatnonzero(chooser.has_vector)
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
     pools = [set(chooser.anchors.sharing(i)[0].tolist()) for i in undated.tolist()]
@@ -194,10 +176,36 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
         rows, cols = np.nonzero(_nearest(cos, NEAREST))
         for r, j in zip(asking[rows].tolist(), members[cols].tolist()):
             pools[r].add(j)
-    undated_pairs: set[tuple[str, str]] = set()  # none met above: a dated article's pool holds dated ones only
-    for i, pool in zip(undated.tolist(), pools):
-        undated_pairs.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
-    yield sorted(undated_pairs)
+    found: set[tuple[str, str]] = set()
+    for at in range(0, len(undated), UNDATED_BATCH):
+        new: set[tuple[str, str]] = set()
+        for i, pool in zip(undated[at:at + UNDATED_BATCH].tolist(), pools[at:at + UNDATED_BATCH]):
+            new.update(chooser.choose(np.array([i]), np.array(sorted(pool), dtype=np.int64)))
+        new -= found  # two undated articles may choose each other (from different batches)
+        found |= new
+        if new:
+            yield sorted(new)
+    del pools
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for i, k in enumerate(keys):
+        if k.day is not None:
+            by_day[k.day].append(i)
+    waiting: dict[int, list[tuple[str, str]]] = defaultdict(list)  # new pairs by the later day of the two
+    day_of = {k.article_id: k.day for k in keys}
+    for day in sorted(by_day):
+        rows = by_day[day]
+        pool = np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
+                        dtype=np.int64)
+        step = max(1, BLOCK_CELLS // len(pool))
+        for at in range(0, len(rows), step):
+            # a dated article's pool holds dated ones only: none of these pairs was found above
+            for pair in chooser.choose(np.array(rows[at:at + step], dtype=np.int64), pool):
+                if pair not in found:
+                    found.add(pair)
+                    waiting[max(day_of[pair[0]], day_of[pair[1]])].append(pair)  # type: ignore[type-var]
+        # a pair is settled once the days of both its articles are done: later days only find later pairs
+        for settled in sorted(d for d in waiting if d <= day):
+            yield sorted(waiting.pop(settled))
 
 
 def _nearest(values: np.ndarray, k: int) -> np.ndarray:

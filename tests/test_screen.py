@@ -134,10 +134,16 @@ def test_candidate_pairs_do_not_depend_on_key_order() -> None:
         assert list(candidate_pairs(shuffled)) == expected
 
 
-def test_candidate_batches_come_as_blocking_settles_them() -> None:
+@pytest.mark.parametrize("undated_batch", [pytest.param(64, id="undated in one batch"),
+                                           pytest.param(5, id="undated in batches of 5")])
+def test_candidate_batches_come_as_blocking_settles_them(undated_batch: int, monkeypatch) -> None:
     """The screen starts on the first batches while blocking goes on, so a batch must hold only pairs that no
-    later day can find again: each pair comes once, the dated ones in the order of the later of their two days,
-    the pairs of undated articles last."""
+    later day can find again: each pair comes once (two undated articles may choose each other from different
+    batches), the pairs of undated articles first, then the dated ones in the order of the later of their two
+    days."""
+    from builder import link
+
+    monkeypatch.setattr(link, "UNDATED_BATCH", undated_batch)
     rng = np.random.default_rng(5)
     keys = [key(f"a{i:03d}", ["en", "fr", "zh"][i % 3], None if i % 7 == 0 else 100 + int(rng.integers(0, 12)),
                 int(rng.integers(0, 8)), tuple(int(x) for x in rng.integers(0, 40, 3))) for i in range(150)]
@@ -145,10 +151,12 @@ def test_candidate_batches_come_as_blocking_settles_them() -> None:
     batches = list(candidate_batches(keys))
     pairs = [pair for batch in batches for pair in batch]
     assert len(pairs) == len(set(pairs)) and sorted(pairs) == list(candidate_pairs(keys))
-    *dated, undated = batches
+    undated = [b for b in batches if all(day[x] is None or day[y] is None for x, y in b)]
+    dated = batches[len(undated):]
+    assert len(undated) >= (2 if undated_batch == 5 else 1)
     later = [max(day[a], day[b]) for batch in dated for a, b in batch]
     assert later == sorted(later) and all(len({max(day[a], day[b]) for a, b in batch}) == 1 for batch in dated)
-    assert undated and all(day[a] is None or day[b] is None for a, b in undated)
+    assert any(day[a] is None and day[b] is None for a, b in pairs)  # pairs two undated articles may both find
 
 
 @pytest.mark.parametrize(("values", "k"), [
