@@ -337,8 +337,8 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
               f"{total:.1f} s in the build (process wall {run['seconds']:.1f} s)")
         print_stages(tm.get("stages", {}), tm.get("pages", pages), tm.get("input_bytes", size), total,
                      "per-document stages: CPU s summed over workers; the others: wall s in the driver, "
-                     "validate and write in a process of their own beside blocking and linking when there are "
-                     "several workers")
+                     "validate and write: with several workers, CPU s of a process of their own beside blocking "
+                     "and linking")
     return result
 
 
