@@ -245,7 +245,8 @@ def align_units(a: Units, b: Units, *, first_fixed: bool = False, band: int = 12
     while i or j:
         assert step[i, j] >= 0, "a path reaches every cell of the band"
         di, dj = STEPS[step[i, j]]
-        score = {0: s11[i - 1, j - 1], 3: s21[i - 2, j - 1], 4: s12[i - 1, j - 2]}.get(int(step[i, j]), 0.0)
+        score = 0.0 if not (di and dj) else s11[i - 1, j - 1] if di == dj else s21[i - 2, j - 1] if di == 2 \
+            else s12[i - 1, j - 2]
         beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), round(float(score), 6)))
         i, j = i - di, j - dj
     beads.reverse()

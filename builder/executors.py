@@ -101,9 +101,9 @@ def _run_niced(send: Any, fn: Callable[[], Any]) -> None:
 
 
 class Background:
-    """``fn()`` in a process of its own at the lowest priority, so that it runs on the cores the workers leave
-    idle and never slows them down (the driver, say, while blocking runs in it and a few units are in flight).
-    It must be picklable where processes are spawned."""
+    """``fn()`` in a process of its own at the lowest priority, so that it runs only on the cores that the
+    driver and the workers leave idle and never slows them down. ``fn`` must pickle where processes are
+    spawned. If the caller is killed, it runs to its end and then finds no one to hand its result to."""
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         context = multiprocessing.get_context()

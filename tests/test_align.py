@@ -44,6 +44,9 @@ def diagonal(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
 
 
 @pytest.mark.parametrize(("src", "tgt", "expected"), [
+    pytest.param(EN[:1], FR[:1], diagonal(1), id="one paragraph each"),
+    pytest.param(EN[3:4], FR_SPLIT[3:5], [((0,), (0, 1))], id="one paragraph against two"),
+    pytest.param(FR_SPLIT[3:5], EN[3:4], [((0, 1), (0,))], id="two paragraphs against one"),
     pytest.param(EN, FR, diagonal(6), id="translation-1-1"),
     pytest.param(EN, EN, diagonal(6), id="identical"),
     pytest.param(EN, FR_SPLIT, diagonal(3) + [((3,), (3, 4)), ((4,), (5,)), ((5,), (6,))], id="split-1-2"),
