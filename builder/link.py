@@ -117,8 +117,14 @@ def _key_anchors(text: str, words: Words) -> np.ndarray:
     spans a space but an @handle written "@ name", so they are its words' anchors, unless it holds "@ "."""
     if "@ " in text:
         found = b"".join(map(_key_anchor, set(ANCHOR.findall(text))))
-        return np.unique(np.frombuffer(found, dtype="<u8").astype(np.uint64, copy=False))
-    return np.unique(_ANCHORS(words))
+        return _sorted_unique(np.frombuffer(found, dtype="<u8").astype(np.uint64, copy=False))
+    return _sorted_unique(_ANCHORS(words))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``: a sort and a mask, which for uint64 is some 3 times faster than numpy's hashing."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def link_features(article: dict, paragraphs: Sequence[dict], words: Words | None = None) -> tuple[LinkKey, Sketch]:

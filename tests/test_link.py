@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-
+import numpy as np
 import pytest
 
 from builder.evaluate import eval_links_records, records_from_gold
@@ -169,3 +169,17 @@ def test_eval_links_reads_a_built_folder(seeds, tmp_path: Path) -> None:
     figures = eval_links(gold, tmp_path)
     assert figures == eval_links_records(SEEDS_GOLD, articles, flat, links)
     assert (figures["articles"]["true_positive"], figures["cross_document_article_links"]) == (3, 0)
+
+
+@pytest.mark.parametrize("values", [
+    pytest.param([], id="none"),
+    pytest.param([7], id="one"),
+    pytest.param([5, 5, 5], id="all the same"),
+    pytest.param([9, 1, 9, 3, 1, 2**64 - 1, 0, 2**63], id="repeats and the extremes of uint64"),
+])
+def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
+    from builder.link import _sorted_unique
+
+    x = np.array(values, dtype=np.uint64)
+    got = _sorted_unique(x)
+    assert got.dtype == np.uint64 and got.tolist() == sorted(set(values))
