@@ -332,48 +332,49 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return poly * np.exp(-x * x)
 
 
-class _Stacked:
-    """The sketches of a set of pairs stacked once, each one's rows and lengths at an offset, after a zero row
-    that padding points at; a batch is then padded by one gather (not a copy per sketch)."""
-
-    def __init__(self, sketches: Sequence[Sketch]) -> None:
-        self.at: dict[int, int] = {}  # id(sketch) -> the offset of its first row
-        rows, lengths, used = [np.zeros((1, DIMS), np.float16)], [np.zeros(1, np.float32)], 1
-        for sk in sketches:
-            if id(sk) not in self.at:
-                self.at[id(sk)] = used
-                rows.append(sk.vectors)
-                lengths.append(sk.lengths)
-                used += len(sk.lengths)
-        self.rows = np.concatenate(rows).astype(np.float32)
-        self.lengths = np.concatenate(lengths)
-
-    def padded(self, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows and lengths of the sketches at ``starts`` (offsets, from ``at``) of ``sizes`` paragraphs,
-        zero-padded to the longest: (k, n, DIMS) and (k, n)."""
-        steps = np.arange(int(sizes.max()))
-        index = np.where(steps < sizes[:, None], starts[:, None] + steps, 0)  # row 0: zeros
-        return self.rows[index], self.lengths[index]
-
-
 def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
-    """Each pair's screen score: the best monotone path of paragraph pairs (one to one, either side may skip)
-    through their static likeness, per paragraph of the longer side; ``inf`` when a side has no vectors (the
-    screen cannot judge it, the aligner will). Pairs are taken in batches of similar sizes, padded."""
-    scores = np.full(len(pairs), np.inf)
-    judged = np.array([k for k, (a, b) in enumerate(pairs) if a.vectors is not None and b.vectors is not None
-                       and len(a.lengths) and len(b.lengths)], dtype=np.int64)
-    stacked = _Stacked([sk for k in judged.tolist() for sk in pairs[k]])
-    # per judged pair, each side's paragraphs and offset in the stack (arrays: a batch is then sliced, not
-    # gathered pair by pair)
-    sides = [np.array([(len(pairs[k][side].lengths), stacked.at[id(pairs[k][side])]) for k in judged.tolist()],
-                      dtype=np.int64).reshape(-1, 2) for side in (0, 1)]
-    longer = np.maximum(sides[0][:, 0], sides[1][:, 0])
+    """Each pair's screen score (``screen_indexed``), for pairs of sketches."""
+    index: dict[int, int] = {}  # id(sketch) -> its place in ``sketches``
+    sketches: list[Sketch] = []
+    for pair in pairs:
+        for sk in pair:
+            if id(sk) not in index:
+                index[id(sk)] = len(sketches)
+                sketches.append(sk)
+    left, right = (np.fromiter((index[id(pair[side])] for pair in pairs), dtype=np.int64, count=len(pairs))
+                   for side in (0, 1))
+    return screen_indexed(sketches, left, right)
+
+
+def screen_indexed(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Each pair ``sketches[left[k]]``, ``sketches[right[k]]``'s screen score: the best monotone path of
+    paragraph pairs (one to one, either side may skip) through their static likeness, per paragraph of the
+    longer side; ``inf`` when a side has no vectors (the screen cannot judge it, the aligner will). Pairs are
+    taken in batches of similar sizes, padded: the sketches are stacked once, each one's rows and lengths at
+    an offset after a zero row that padding points at, so that a batch is padded by one gather."""
+    scores = np.full(len(left), np.inf)
+    sizes = np.fromiter((len(sk.lengths) for sk in sketches), dtype=np.int64, count=len(sketches))
+    judgeable = sizes.astype(bool) & np.fromiter((sk.vectors is not None for sk in sketches), dtype=bool,
+                                                 count=len(sketches))
+    judged = np.flatnonzero(judgeable[left] & judgeable[right])
+    stacked = [sketches[k] for k in np.flatnonzero(judgeable).tolist()]
+    offset = np.zeros(len(sketches), dtype=np.int64)
+    offset[judgeable] = 1 + np.cumsum(sizes[judgeable]) - sizes[judgeable]
+    rows = np.concatenate([np.zeros((1, DIMS), np.float16)] + [sk.vectors for sk in stacked]).astype(np.float32)
+    lengths = np.concatenate([np.zeros(1, np.float32)] + [sk.lengths for sk in stacked])
+
+    def padded(sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and lengths of the sketches ``sides``, zero-padded to the longest: (k, n, DIMS), (k, n)."""
+        steps = np.arange(int(sizes[sides].max()))
+        index = np.where(steps < sizes[sides][:, None], offset[sides][:, None] + steps, 0)  # row 0: zeros
+        return rows[index], lengths[index]
+
+    longer = np.maximum(sizes[left[judged]], sizes[right[judged]])
     order = np.argsort(longer, kind="stable")  # batches of similar sizes
     for start in range(0, len(judged), SCREEN_BATCH):
         batch = order[start:start + SCREEN_BATCH]
-        va, la = stacked.padded(sides[0][batch, 1], sides[0][batch, 0])
-        vb, lb = stacked.padded(sides[1][batch, 1], sides[1][batch, 0])
+        va, la = padded(left[judged[batch]])
+        vb, lb = padded(right[judged[batch]])
         n, m = la.shape[1], lb.shape[1]
         cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
         ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]

@@ -33,6 +33,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+
 from . import vectors
 from .card import card_files
 from .contract import violations
@@ -42,7 +44,16 @@ from .executors import Background, Executor, Unit, fingerprint, make_executor, r
 from .langid import identify
 from .layouts import NoText, parse
 from .lexicon import LEXICON
-from .link import SCREEN_MIN, LinkKey, Sketch, article_units, candidate_batches, link_batch, link_features, screen
+from .link import (
+    SCREEN_MIN,
+    LinkKey,
+    Sketch,
+    article_units,
+    candidate_batches,
+    link_batch,
+    link_features,
+    screen_indexed,
+)
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
 from .records import Page
@@ -185,8 +196,11 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
     """A unit of screening work: a work file of the candidate pairs of a batch that pass the screen."""
     pairs, where = payload
     with WorkFiles() as files:
-        sketches = {aid: files.get(path, sketch_record(n, i)) for aid, (path, n, i) in where.items()}
-    passed = screen([(sketches[x], sketches[y]) for x, y in pairs]) >= SCREEN_MIN
+        sketches = [files.get(path, sketch_record(n, i)) for path, n, i in where.values()]
+    index = {aid: k for k, aid in enumerate(where)}
+    left, right = (np.fromiter(map(index.__getitem__, side), dtype=np.int64, count=len(pairs))
+                   for side in (tuple(zip(*pairs)) or ((), ())))
+    passed = screen_indexed(sketches, left, right) >= SCREEN_MIN
     return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 
