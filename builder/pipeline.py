@@ -40,7 +40,7 @@ from .card import card_files
 from .contract import violations
 from .dedupe import DedupeKey, dedupe_key, duplicates
 from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, UsageError
-from .executors import Background, Executor, Unit, fingerprint, make_executor, run_units
+from .executors import Background, Executor, Unit, fingerprint, make_executor, one_blas_thread, run_units, unit
 from .langid import identify
 from .layouts import NoText, parse
 from .lexicon import LEXICON
@@ -180,6 +180,7 @@ def sketch_record(docs: int, index: int) -> int:
     return 1 + docs + index
 
 
+@unit
 def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
     """A unit of per-document work: a docs work file of its inputs."""
     root, items, max_bytes = payload
@@ -192,6 +193,7 @@ def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
 Place = tuple[str, int, int]
 
 
+@unit
 def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> bytes:
     """A unit of screening work: a work file of the candidate pairs of a batch that pass the screen."""
     pairs, where = payload
@@ -204,6 +206,7 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
     return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 
+@unit
 def embed_unit(payload: Sequence[tuple[str, int]]) -> bytes:
     """A unit of encoder work: the aligner's view (``Units``) of the Docs at (docs work file, index), each
     article encoded once however many pairs it is in; a work file, one record per Doc."""
@@ -216,6 +219,7 @@ def embed_unit(payload: Sequence[tuple[str, int]]) -> bytes:
     return pack(feats)
 
 
+@unit
 def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str, int]]]) -> bytes:
     """A unit of linking work: a work file of the links of a batch of screened pairs.
     ``payload[1]``: per article, its docs work file, its Doc's record, its Units' file and record."""
@@ -345,7 +349,8 @@ def build(options: Options, progress: Callable[[int], Callable[[int], None]] | N
                          "pages; write it elsewhere")
     work = Path(options.work) if options.work else out.parent / f".{out.name}.work"
     try:
-        return _build(options, seeds, out, work, progress)
+        with one_blas_thread():  # blocking's products here; the workers forked from here keep it too
+            return _build(options, seeds, out, work, progress)
     except TurmoilError:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -22,7 +22,16 @@ from pathlib import Path
 import pytest
 
 from builder.errors import UsageError
-from builder.executors import IN_FLIGHT, Background, LocalExecutor, Unit, fingerprint, make_executor, run_units
+from builder.executors import (
+    IN_FLIGHT,
+    Background,
+    LocalExecutor,
+    Unit,
+    fingerprint,
+    make_executor,
+    run_units,
+    unit,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,6 +202,36 @@ def test_local_workers_give_the_same_results(workers):
         executor.close()
     assert sorted(i for i, _ in got) == list(range(9))
     assert dict(got) == {i: COMPRESS(p) for i, p in enumerate(items)}
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@unit
+def _blas_threads_in_a_unit(_: object) -> bytes:
+    return json.dumps(_blas_threads()).encode()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the BLAS has one thread anyway")
+@pytest.mark.parametrize("workers", [pytest.param(1, id="in this process"), pytest.param(2, id="2 processes")])
+def test_units_run_with_one_blas_thread_and_leave_the_callers_as_it_was(workers):
+    """OpenBLAS starts a thread per core in every process, and on small products they spin: the workers are
+    the parallelism. The caller's own BLAS is left as it was."""
+    import numpy as np
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # the BLAS loaded
+    before = _blas_threads()
+    executor = LocalExecutor(workers)
+    try:
+        got = [json.loads(result) for _, result in executor.map(_blas_threads_in_a_unit, range(4))]
+    finally:
+        executor.close()
+    assert before and max(before) > 1
+    assert got == [[1] * len(before)] * 4
+    assert _blas_threads() == before
 
 
 def _assert_window(executor, fn, n: int, window: int) -> None:
