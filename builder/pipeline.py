@@ -65,6 +65,7 @@ SHARD_FILES = 256  # input files per unit of per-document work, at most
 MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
 UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that the workers finish together
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
+FIRST_SCREEN_PAIRS = 256  # ... in the first unit, then twice as many each unit (the workers start sooner)
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
@@ -315,14 +316,18 @@ def _timed(items: Iterator[T], clock: Counter, name: str) -> Iterator[T]:
         yield item
 
 
-def _cut(batches: Iterable[Sequence[T]], size: int) -> Iterator[list[T]]:
-    """The items of ``batches``, in order, as lists of ``size`` (the last one shorter)."""
+def _cut(batches: Iterable[Sequence[T]], size: int, first: int | None = None) -> Iterator[list[T]]:
+    """The items of ``batches``, in order, as lists of ``size`` (the last one shorter); the first ones of
+    ``first`` items, then twice as many each time up to ``size``, so that the first is ready soon."""
     cut: list[T] = []
+    size, most = min(size, first or size), size
     for batch in batches:
         cut.extend(batch)
-        whole = len(cut) - len(cut) % size  # one copy of what is left, however large the batch
-        yield from (cut[at:at + size] for at in range(0, whole, size))
-        del cut[:whole]
+        at = 0
+        while len(cut) - at >= size:
+            yield cut[at:at + size]
+            at, size = at + size, min(most, 2 * size)
+        del cut[:at]  # one copy of what is left, however large the batch
     if cut:
         yield cut
 
@@ -419,7 +424,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
 
         def screen_units(live: Sequence[LinkKey], where: dict[str, Place]) -> Iterator[Unit]:
             batches = _timed(candidate_batches(live), blocking, "candidates")
-            for n, batch in enumerate(_cut(batches, SCREEN_PAIRS)):
+            for n, batch in enumerate(_cut(batches, SCREEN_PAIRS, FIRST_SCREEN_PAIRS)):
                 places = _places(where, batch)
                 yield Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places))
 

@@ -206,3 +206,18 @@ def test_stale_folders_of_killed_builds_are_removed(tmp_path, name: str, out_exi
     fresh = new_folder(out)
     assert fresh.is_dir() and fresh.name.startswith(f".out.tmp-{socket.gethostname()}-{os.getpid()}-")
     assert stale.exists() is not removed
+
+
+@pytest.mark.parametrize(("batches", "size", "first", "expected"), [
+    pytest.param([[1, 2, 3, 4, 5]], 2, None, [[1, 2], [3, 4], [5]], id="fixed size, the last one shorter"),
+    pytest.param([[1], [2, 3], [], [4, 5, 6, 7]], 3, None, [[1, 2, 3], [4, 5, 6], [7]], id="across batches"),
+    pytest.param([list(range(1, 11))], 4, 1, [[1], [2, 3], [4, 5, 6, 7], [8, 9, 10]],
+                 id="first ones small, doubling up to the size"),
+    pytest.param([[1, 2], [3], [4, 5, 6, 7, 8, 9]], 8, 2, [[1, 2], [3, 4, 5, 6], [7, 8, 9]],
+                 id="doubling across batches"),
+    pytest.param([], 4, 1, [], id="nothing"),
+])
+def test_cut(batches, size, first, expected):
+    from builder.pipeline import _cut
+
+    assert list(_cut(batches, size, first)) == expected
