@@ -89,8 +89,9 @@ class Int8Product:
         options.intra_op_num_threads = options.inter_op_num_threads = 1  # the workers are the parallelism
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        scale = np.abs(x).max(axis=1) * np.float32(1 / ROW_LEVELS)
+    def __call__(self, x: np.ndarray, row_max: np.ndarray | None = None) -> np.ndarray:
+        """``row_max``: each row's largest absolute value, when the caller has it (worked out here if not)."""
+        scale = (np.abs(x).max(axis=1) if row_max is None else row_max) * np.float32(1 / ROW_LEVELS)
         np.maximum(scale, np.finfo(np.float32).tiny, out=scale)  # an all-zero row stays zero
         zero = np.full(len(x), 128, dtype=np.uint8)  # uint8 with 128 for 0: the kernels' fast pairing
         return self._session.run(None, {"x": np.ascontiguousarray(x), "scale": scale, "zero": zero})[0]
@@ -192,17 +193,21 @@ class Network(NumpyBackend):
         idx = self._window_index(starts, lens, n_tokens)
         buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
         buf[n_tokens] = 0.0  # the zero row that window slots outside a sentence point at
+        top = np.zeros(n_tokens + 1, dtype=np.float32)  # each row of buf's largest absolute value
         for i, (n, left) in enumerate(_ORDERS):
             xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
             buf[:n_tokens] = xs
             cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
-            h = first_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM))
+            # a window's largest absolute value is its rows' largest: found on the rows, not on the windows
+            np.abs(xs).max(axis=1, out=top[:n_tokens])
+            h = first_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM), top[cols].max(axis=1))
             h += self.b1[i]
             np.maximum(h, 0, out=h)
             h += xs
             buf[:n_tokens] = h
+            np.abs(h).max(axis=1, out=top[:n_tokens])
             off = _EMB_DIM + i * _CNN_DIM
-            c2 = second_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM))
+            c2 = second_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM), top[cols].max(axis=1))
             c2 += self.b2[i]
             np.maximum(c2, 0, out=c2)
             c2 += h

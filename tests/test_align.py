@@ -155,9 +155,13 @@ def _randn(seed: int, shape: tuple[int, int], scale: float = 1.0) -> np.ndarray:
 def test_int8_product(x: np.ndarray, w: np.ndarray) -> None:
     from builder.encoder import Int8Product, int8_model
 
-    got = Int8Product(int8_model(w))(x)
+    product = Int8Product(int8_model(w))
+    got = product(x)
     assert np.array_equal(got, _int8_product(x, w))
     assert np.abs(got - x @ w).max() <= 0.03 * np.abs(x @ w).max() + 1e-6  # and near the float32 product
+    # the rows' largest absolute values given by the caller (the encoder finds them on its windows' rows)
+    row_max = np.array([np.abs(row).max() for row in x], dtype=np.float32)
+    assert np.array_equal(product(x, row_max), got)
 
 
 @pytest.mark.parametrize(("tokens", "head_block"), [
