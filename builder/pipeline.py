@@ -171,7 +171,11 @@ def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> t
 
 
 # A docs work file holds, as records: {"docs": n, "seconds": {stage: seconds}}, then the n Docs in input
-# order, then their n sketches (None for a reject), so that linking reads one article's record alone.
+# order (without their dedupe keys), then their n sketches (None for a reject), so that linking reads one
+# article's record alone, then one record of what the driver needs of them all: each Doc without its paragraphs
+# (with its dedupe key), and its characters of text.
+DOCS_FORMAT = 2  # in the docs units' fingerprints: a work file of another layout is not resumed
+
 
 def doc_record(index: int) -> int:
     return 1 + index
@@ -181,13 +185,19 @@ def sketch_record(docs: int, index: int) -> int:
     return 1 + docs + index
 
 
+def keys_record(docs: int) -> int:
+    return 1 + 2 * docs
+
+
 @unit
 def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
     """A unit of per-document work: a docs work file of its inputs."""
     root, items, max_bytes = payload
     clock: Counter[str] = Counter()
     done = [process(Path(root), item, max_bytes, clock) for item in items]
-    return pack([{"docs": len(done), "seconds": dict(clock)}, *(d for d, _ in done), *(s for _, s in done)])
+    keys = [(dataclasses.replace(d, paragraphs=()), sum(len(p["text"]) for p in d.paragraphs)) for d, _ in done]
+    return pack([{"docs": len(done), "seconds": dict(clock)}, *(dataclasses.replace(d, dedupe=None) for d, _ in done),
+                 *(s for _, s in done), keys])
 
 
 # Where an article's records are: (docs work file, number of Docs in it, the Doc's index).
@@ -258,7 +268,7 @@ def _units(root: Path, inputs: Sequence[str | Reject], max_bytes: int, stamp: di
     units = []
     for n, start in enumerate(range(0, len(inputs), size)):
         items = inputs[start:start + size]
-        units.append(Unit(f"docs-{n:06d}", fingerprint(stamp, max_bytes, [_stat(root, i) for i in items]),
+        units.append(Unit(f"docs-{n:06d}", fingerprint(stamp, DOCS_FORMAT, max_bytes, [_stat(root, i) for i in items]),
                           (str(root), items, max_bytes)))
     return units
 
@@ -276,9 +286,10 @@ def _docs(files: Sequence[Path], clock: Counter | None = None) -> Iterator[tuple
 
 def _keys(path: Path) -> list[tuple[Place, Doc, int]]:
     """What blocking and deduplication need of a docs work file's Docs: each one's place, the Doc without its
-    paragraphs, and the characters of their text."""
-    return [((file, count, index), dataclasses.replace(doc, paragraphs=()),
-             sum(len(p["text"]) for p in doc.paragraphs)) for file, count, index, doc in _docs([path])]
+    paragraphs, and the characters of their text (one record: the paragraphs are not read)."""
+    with WorkFile(path) as wf:
+        count = wf[0]["docs"]
+        return [((str(path), count, index), doc, chars) for index, (doc, chars) in enumerate(wf[keys_record(count)])]
 
 
 def _places(where: dict[str, Place], batch: Sequence[tuple[str, str]]) -> dict[str, Place]:
