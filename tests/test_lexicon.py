@@ -52,3 +52,19 @@ def test_words_looked_up_before_the_lexicon_was_emptied_are_refused() -> None:
     with pytest.raises(RuntimeError, match="emptied"):
         runs(stale)
 
+
+
+@pytest.mark.parametrize("texts", [
+    pytest.param([], id="no text"),
+    pytest.param([""], id="one empty text: one empty word"),
+    pytest.param(["word"], id="one word"),
+    pytest.param(["a b", "", " c  d ", "a"], id="empty texts, spaces at the ends and doubled"),
+    pytest.param(["\u4e2d\u6587\u6bb5\u843d", "x\u00a0y z"], id="a run without spaces; a no-break space is no space"),
+])
+def test_words_are_each_texts_split_on_spaces_in_turn(texts: list[str]) -> None:
+    lexicon = Lexicon()
+    lexicon.words(["c a"])  # words met before keep their numbers
+    got = lexicon.words(texts)
+    expected = [w for t in texts for w in t.split(" ")]
+    assert [lexicon.word(int(n)) for n in got.ids] == expected
+    assert got.ends.tolist() == np.cumsum([len(t.split(" ")) for t in texts]).tolist()
