@@ -245,9 +245,9 @@ def align_units(a: Units, b: Units, *, first_fixed: bool = False, band: int = 12
     while i or j:
         assert step[i, j] >= 0, "a path reaches every cell of the band"
         di, dj = STEPS[step[i, j]]
-        score = 0.0 if not (di and dj) else s11[i - 1, j - 1] if di == dj else s21[i - 2, j - 1] if di == 2 \
-            else s12[i - 1, j - 2]
-        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), round(float(score), 6)))
+        table = s11 if di == dj else s21 if di == 2 else s12  # the bead's scores, indexed by where it starts
+        score = round(float(table[i - di, j - dj]), 6) if di and dj else 0.0
+        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), score))
         i, j = i - di, j - dj
     beads.reverse()
     return _place_leftovers(beads, a, b, s11)

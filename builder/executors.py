@@ -44,7 +44,7 @@ def one_blas_thread() -> Iterator[None]:
     instead of 0.36. Forked workers inherit the limit; ``unit`` sets it again in other processes."""
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # the loader's environment: no builder dependencies, no heavy products either
+    except ImportError:  # threadpoolctl is a build dependency; without it the BLAS keeps its own threads
         yield
         return
     with threadpool_limits(limits=1, user_api="blas"):

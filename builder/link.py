@@ -8,7 +8,8 @@ Three steps, so that the cost grows with the corpus, not with its square:
 2. ``candidate_batches``: blocking on keys only. An article meets articles in other languages dated within
    ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and, in each other language, its
    ``NEAREST`` nearest by document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a
-   cheap key score. The pairs come day by day, as they are settled, so that the screen can start at once.
+   cheap key score. The pairs come as they are settled (the undated articles' first, then day by day), so
+   that the screen can start at once.
 3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
    length agreement). Translations keep their paragraphs in order, so they score far above pages that only
    share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned. This is what keeps the full encoder

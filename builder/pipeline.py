@@ -384,7 +384,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         vectors.ensure()  # distilled once here, so that workers only read it
     executor: Executor = make_executor(options.executor, options.workers, options.ray_address)
     tmp: Path | None = None
-    written: Background | None = None  # writes the articles and paragraphs while the workers link
+    written: Background | None = None  # writes the articles and paragraphs while blocking and linking go on
     try:
         # 1. the per-document stages, shard by shard; each docs work file's keys are read as soon as its unit
         # is done, while the workers go on with the others
@@ -427,10 +427,10 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             written = Background(partial(write_docs, timer=time.process_time))
         live = [k for k in link_keys if k.article_id not in duplicate_of]
         del link_keys
-        # 3. screen the candidate pairs as blocking settles them, day by day (the workers screen the first
-        # units while the driver blocks the later days: a unit then reads the sketches of a few days' articles,
-        # not of all), encode the articles of the pairs that pass, link those pairs. Blocking's own time is
-        # "candidates"; the rest of the phase, "screen".
+        # 3. screen the candidate pairs as blocking settles them, the undated articles' first and then day by
+        # day (the workers screen the first units while the driver blocks the later days: a unit then reads the
+        # sketches of a few days' articles, not of all), encode the articles of the pairs that pass, link those
+        # pairs. Blocking's own time is "candidates"; the rest of the phase, "screen".
         blocking: Counter[str] = Counter()
 
         def screen_units(live: Sequence[LinkKey], where: dict[str, Place]) -> Iterator[Unit]:
