@@ -3,13 +3,13 @@ per-document keys need of a word is worked out once per process, as arrays.
 
 A word is a space-separated run (``text.split(" ")``): the tokenizer never makes a piece across a space, no
 MinHash token holds one, and no blocking anchor spans one but an @handle written "@ name". A page's words are
-looked up once (``Lexicon.words``: one dict lookup per word, in C); each key then gathers what it needs of
-them with numpy (``Runs``: a run of uint64 digests per word; ``Rows``: a fixed-width row per word), instead of
+looked up once, with those of the pages processed beside it (``Lexicon.words_of``: split and told apart in
+pyarrow, then one dict lookup per distinct word); each key then gathers what it needs of them with numpy (``Runs``: a run of uint64 digests per word; ``Rows``: a fixed-width row per word), instead of
 working word by word in Python. Most words of a page were on earlier pages, so most are worked out once per
 worker.
 
-Memory is bounded: the lexicon is emptied when it holds ``LIMIT`` words or ``LIMIT_CHARS`` characters (a
-page with more gets them all).
+Memory is bounded: the lexicon is emptied when it holds ``LIMIT`` words or ``LIMIT_CHARS`` characters (pages
+looked up together with more get them all).
 What a word stands for never depends on what was met before it, so the keys are the same bits whatever
 pages a worker read first.
 """
@@ -81,14 +81,34 @@ class Lexicon:
 
     def words(self, texts: Sequence[str]) -> Words:
         """The texts' words, numbered (new words get the next numbers)."""
+        return self.words_of([texts])[0]
+
+    def words_of(self, pages: Sequence[Sequence[str]]) -> list[Words]:
+        """Each page's texts' words, numbered (new words get the next numbers, in the order met), for many pages
+        at once: the words are split and told apart in pyarrow, so that only each distinct word of the pages is
+        looked up here, not each occurrence (some 3 times faster than looking each word up)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = [t for page in pages for t in page]
         counts = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts))
-        total = int(counts.sum())
-        # full: start again (a page with more gets them all)
-        if self.size and (self.size + total > self.limit or self._ids.chars + sum(map(len, texts)) > self.limit_chars):
+        # the texts' words in turn are the words of the texts joined by spaces
+        joined = pa.array([" ".join(texts)] if texts else [], pa.large_string())
+        found = pc.dictionary_encode(pc.split_pattern(joined, " ").values)
+        distinct = found.dictionary.to_pylist()  # in the order met
+        # full: start again (pages with more get them all)
+        if self.size and (self.size + len(distinct) > self.limit
+                          or self._ids.chars + sum(map(len, distinct)) > self.limit_chars):
             self.clear()
-        split = chain.from_iterable(t.split(" ") for t in texts)
-        ids = np.fromiter(map(self._ids.__getitem__, split), dtype=np.int64, count=total)
-        return Words(ids, np.cumsum(counts), self.generation)
+        number = np.fromiter(map(self._ids.__getitem__, distinct), dtype=np.int64, count=len(distinct))
+        ids = number[found.indices.to_numpy()]
+        out, first, at = [], 0, 0
+        for page in pages:
+            ends = np.cumsum(counts[at:at + len(page)])
+            last = first + (int(ends[-1]) if len(ends) else 0)
+            out.append(Words(ids[first:last], ends, self.generation))
+            first, at = last, at + len(page)
+        return out
 
 
 class _Feature:

@@ -67,6 +67,7 @@ UNITS_PER_WORKER = 8  # fewer files per unit when the corpus is small, so that t
 SCREEN_PAIRS = 4096  # candidate pairs per unit of screening work
 FIRST_SCREEN_PAIRS = 256  # ... in the first unit, then twice as many each unit (the workers start sooner)
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
+KEYS_CHARS = 1_000_000  # characters of text whose pages' keys are worked out together (their words looked up at once)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
@@ -142,32 +143,45 @@ def rows(page: Page) -> tuple[dict, list[dict]]:
     return article, paragraphs
 
 
-def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> tuple[Doc, Sketch | None]:
-    """One input file through the per-document stages, and the screen's sketch of its article;
-    ``clock`` gathers seconds per stage."""
+def process(root: Path, item: str | Reject, max_bytes: int, clock: Counter) -> Page | Reject:
+    """One input file through the per-document stages; ``clock`` gathers seconds per stage."""
     if isinstance(item, Reject):
-        return Doc(reject=item), None
+        return item
     t = time.perf_counter()
     source = read(root, item, max_bytes)
     clock["read"] += (now := time.perf_counter()) - t
     if isinstance(source, Reject):
-        return Doc(reject=source), None
+        return source
     try:
         page = parse(source)
     except NoText:
-        return Doc(reject=Reject(item, "no_text", "no line of text to take as a title")), None
+        return Reject(item, "no_text", "no line of text to take as a title")
     finally:
         clock["parse"] += (t := time.perf_counter()) - now
     for name, stage in PER_DOCUMENT:
         page = stage(page)
         clock[name] += (now := time.perf_counter()) - t
         t = now
-    article, paragraphs = rows(page)
-    words = LEXICON.words([p.text for p in page.paragraphs])  # looked up once for both keys
-    key, sketch = link_features(article, paragraphs, words)
-    doc = Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page, words), link=key)
+    return page
+
+
+def keyed(pages: Sequence[Page | Reject], clock: Counter) -> list[tuple[Doc, Sketch | None]]:
+    """Processed pages as Docs (their rows and keys) and the screen's sketches of their articles; their words
+    are looked up together (``Lexicon.words_of``)."""
+    t = time.perf_counter()
+    words = iter(LEXICON.words_of([[p.text for p in page.paragraphs] for page in pages if isinstance(page, Page)]))
+    done: list[tuple[Doc, Sketch | None]] = []
+    for page in pages:
+        if isinstance(page, Reject):
+            done.append((Doc(reject=page), None))
+            continue
+        article, paragraphs = rows(page)
+        page_words = next(words)  # looked up once for both keys
+        key, sketch = link_features(article, paragraphs, page_words)
+        done.append((Doc(article=article, paragraphs=tuple(paragraphs), dedupe=dedupe_key(page, page_words),
+                         link=key), sketch))
     clock["keys"] += time.perf_counter() - t
-    return doc, sketch
+    return done
 
 
 # A docs work file holds, as records: {"docs": n, "seconds": {stage: seconds}}, then the n Docs in input
@@ -194,7 +208,16 @@ def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
     """A unit of per-document work: a docs work file of its inputs."""
     root, items, max_bytes = payload
     clock: Counter[str] = Counter()
-    done = [process(Path(root), item, max_bytes, clock) for item in items]
+    done: list[tuple[Doc, Sketch | None]] = []
+    pages: list[Page | Reject] = []  # processed, waiting for their keys
+    chars = 0
+    for item in items:
+        pages.append(page := process(Path(root), item, max_bytes, clock))
+        chars += 0 if isinstance(page, Reject) else sum(len(p.text) for p in page.paragraphs)
+        if chars >= KEYS_CHARS:
+            done += keyed(pages, clock)
+            pages, chars = [], 0
+    done += keyed(pages, clock)
     keys = [(dataclasses.replace(d, paragraphs=()), sum(len(p["text"]) for p in d.paragraphs)) for d, _ in done]
     return pack([{"docs": len(done), "seconds": dict(clock)}, *(dataclasses.replace(d, dedupe=None) for d, _ in done),
                  *(s for _, s in done), keys])

@@ -68,3 +68,21 @@ def test_words_are_each_texts_split_on_spaces_in_turn(texts: list[str]) -> None:
     expected = [w for t in texts for w in t.split(" ")]
     assert [lexicon.word(int(n)) for n in got.ids] == expected
     assert got.ends.tolist() == np.cumsum([len(t.split(" ")) for t in texts]).tolist()
+
+
+@pytest.mark.parametrize(("pages", "limit"), [
+    pytest.param(PAGES, 1000, id="five pages, one empty, one without texts"),
+    pytest.param([], 1000, id="no page"),
+    pytest.param([[]], 1000, id="one page without texts"),
+    pytest.param([["a a a", "a"], ["a"]], 1000, id="one word met again and again"),
+    pytest.param(PAGES, 3, id="more distinct words than it keeps: all kept together"),
+])
+def test_pages_looked_up_together_are_each_pages_texts_split_on_spaces(pages: list[list[str]], limit: int) -> None:
+    lexicon = Lexicon(limit)
+    lexicon.words(["zz a"])  # words met before keep their numbers
+    got = lexicon.words_of(pages)
+    assert len(got) == len(pages)
+    for texts, words in zip(pages, got):
+        assert [lexicon.word(int(n)) for n in words.ids] == [w for t in texts for w in t.split(" ")]
+        assert words.ends.tolist() == np.cumsum([len(t.split(" ")) for t in texts]).tolist()
+        assert words.generation == lexicon.generation
