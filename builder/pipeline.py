@@ -1,8 +1,9 @@
 """The build, top to bottom. Each stage is a plain function in its own module; the corpus streams through
 in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and compact keys, never the corpus:
 
-1. per shard, in the workers: read -> parse -> normalize -> identify language -> rows and keys
-   (dedupe key, link key, the screen's sketch), written to a work file with a completion marker;
+1. per shard, in the workers: read -> parse -> normalize -> identify language, file by file, then rows and
+   keys (dedupe key, link key, the screen's sketch) for ``KEYS_CHARS`` characters of pages at a time (their
+   words looked up together), written to a work file with a completion marker;
 2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
 3. in the workers: screen the candidate pairs (``SCREEN_PAIRS`` per unit), run the full encoder once over
    each article of a pair that passed (``EMBED_ARTICLES`` per unit), then align and link those pairs

@@ -221,3 +221,36 @@ def test_cut(batches, size, first, expected):
     from builder.pipeline import _cut
 
     assert list(_cut(batches, size, first)) == expected
+
+
+@pytest.mark.parametrize("keys_chars", [
+    pytest.param(1, id="each page's keys alone"),
+    pytest.param(20_000, id="a few pages together"),
+])
+def test_a_docs_work_file_does_not_depend_on_how_pages_are_batched_for_their_keys(keys_chars, tmp_path, monkeypatch):
+    import pickle
+
+    from builder import pipeline
+    from builder.lexicon import LEXICON
+    from builder.read import MAX_BYTES, list_inputs
+    from builder.workfile import read_all
+
+    seeds = tmp_path / "in"
+    seeds.mkdir()
+    for page in sorted(SEEDS.glob("*.txt")):
+        (seeds / page.name).write_bytes(page.read_bytes())
+    (seeds / "empty.txt").write_bytes(b"")  # a reject among the pages
+    items = list_inputs(seeds)
+
+    def records(chars: int) -> list[bytes]:
+        monkeypatch.setattr(pipeline, "KEYS_CHARS", chars)
+        LEXICON.clear()  # each run meets the words anew
+        path = tmp_path / f"docs-{chars}.part"
+        path.write_bytes(pipeline.process_shard((str(seeds), items, MAX_BYTES)))
+        head, *rest = read_all(path)
+        assert head["docs"] == len(items) == 6
+        assert [doc.reject is not None for doc in rest[:6]] == [False] * 5 + [True]  # empty.txt, last
+        return [pickle.dumps(r) for r in rest]  # the head's seconds differ from run to run
+
+    together = records(10**9)
+    assert records(keys_chars) == together
