@@ -12,8 +12,10 @@ Three steps, so that the cost grows with the corpus, not with its square:
    that the screen can start at once.
 3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
    length agreement). Translations keep their paragraphs in order, so they score far above pages that only
-   share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned. This is what keeps the full encoder
-   (some 80 times the cost of reading and parsing a paragraph) to the articles that may be translations.
+   share a topic or a quote; pairs below ``SCREEN_MIN`` are not aligned, nor those whose path pairs less
+   than ``SCREEN_COVER`` of either text (pages that share a few translated paragraphs). This is what keeps the
+   full encoder (some 80 times the cost of reading and parsing a paragraph) to the articles that may be
+   translations.
 4. ``link_pair``: for each pair that passes, align the paragraphs (``builder.align``, with the full encoder
    run once per such article) and link the articles when aligned beads cover enough of both texts. Articles
    of one language are never linked. The build runs steps 3 and 4 in units of pairs on the executor.
@@ -47,6 +49,7 @@ SKETCH_PARAGRAPHS = 64  # paragraphs of an article the screen looks at (the firs
 SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to the screen's path
 SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
 SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
+SCREEN_COVER = 0.5  # ... nor one whose path pairs less of either side's characters (``screen_cover``)
 SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
 # the bytes other than Latin letters, and other than upper-case ones (deleted from a text's ASCII to count them)
 _NOT_LATIN = bytes(b for b in range(256) if not (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A))
@@ -333,6 +336,55 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return poly * np.exp(-x * x)
 
 
+def _gains(va: np.ndarray, la: np.ndarray, vb: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """(k, n, m): what each paragraph pair adds to the screen's path, for k pairs of padded sketches (rows
+    (k, n, DIMS) and (k, m, DIMS), lengths (k, n) and (k, m)): their static likeness above ``SCREEN_COST``."""
+    cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
+    ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
+    gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(length_z(la, lb, ratio)) - SCREEN_COST
+    gain[(la == 0)[:, :, None] | (lb == 0)[:, None, :]] = -1.0  # padding (and empty paragraphs) never pay
+    return gain
+
+
+def screen_cover(a: Sketch, b: Sketch) -> float:
+    """The share of each side's characters (of its sketched paragraphs) in the paragraph pairs of the screen's
+    best path that gain, the smaller of the two; 1.0 when a side cannot be judged (no vectors, no text).
+    A translation's path pairs most of both texts; two pages that share a few translated paragraphs (a quote, a
+    wire story's opening) can score well per paragraph but pair little of them."""
+    if a.vectors is None or b.vectors is None or not a.lengths.sum() or not b.lengths.sum():
+        return 1.0
+    gain = _gains(a.vectors[None].astype(np.float32), a.lengths[None],
+                  b.vectors[None].astype(np.float32), b.lengths[None])[0].astype(np.float64)
+    n, m = gain.shape
+    best = np.zeros((n + 1, m + 1))  # best[i, j]: the best path through the first i and j paragraphs
+    for i in range(n):
+        row = best[i + 1]
+        np.maximum(best[i, 1:], best[i, :-1] + gain[i], out=row[1:])
+        np.maximum.accumulate(row, out=row)
+    paired_a = paired_b = 0.0
+    i, j = n, m
+    while i and j:  # back from the end: a pair that gains where it makes the best, else a skip
+        if gain[i - 1, j - 1] > 0 and best[i, j] == best[i - 1, j - 1] + gain[i - 1, j - 1]:
+            paired_a += float(a.lengths[i - 1])
+            paired_b += float(b.lengths[j - 1])
+            i, j = i - 1, j - 1
+        elif best[i, j] == best[i - 1, j]:
+            i -= 1
+        else:
+            j -= 1
+    return min(paired_a / float(a.lengths.sum()), paired_b / float(b.lengths.sum()))
+
+
+def screened(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether each pair ``sketches[left[k]]``, ``sketches[right[k]]`` passes the screen: a path that scores
+    ``SCREEN_MIN`` per paragraph (``screen_indexed``, all pairs at once) and pairs ``SCREEN_COVER`` of both texts
+    (``screen_cover``, for the few that score enough)."""
+    passed = screen_indexed(sketches, left, right) >= SCREEN_MIN
+    for k in np.flatnonzero(passed).tolist():
+        passed[k] = screen_cover(sketches[left[k]], sketches[right[k]]) >= SCREEN_COVER
+    return passed
+
+
 def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     """Each pair's screen score (``screen_indexed``), for pairs of sketches."""
     index: dict[int, int] = {}  # id(sketch) -> its place in ``sketches``
@@ -377,10 +429,7 @@ def screen_indexed(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarr
         va, la = padded(left[judged[batch]])
         vb, lb = padded(right[judged[batch]])
         n, m = la.shape[1], lb.shape[1]
-        cos = np.clip(va @ vb.transpose(0, 2, 1), 0.0, 1.0)
-        ratio = (lb.sum(axis=1) / np.maximum(la.sum(axis=1), 1.0))[:, None, None]
-        gain = (1 - SCREEN_LENGTH) * cos + SCREEN_LENGTH * _erfc(length_z(la, lb, ratio)) - SCREEN_COST
-        gain[(la == 0)[:, :, None] | (lb == 0)[:, None, :]] = -1.0  # padding (and empty paragraphs) never pay
+        gain = _gains(va, la, vb, lb)
         best = np.zeros((len(batch), m + 1), np.float32)
         for i in range(n):  # skips gain nothing, so each row is a running maximum
             step = best.copy()
@@ -479,5 +528,8 @@ def link(articles: Sequence[dict], paragraphs_by_article: Mapping[str, Sequence[
     features = {aid: link_features(a, paragraphs_by_article.get(aid, ())) for aid, a in live.items()}
     keys = {aid: key for aid, (key, _) in features.items()}
     pairs = list(candidate_pairs(list(keys.values())))
-    passed = screen([(features[x][1], features[y][1]) for x, y in pairs]) >= SCREEN_MIN
+    sketches = [features[a][1] for a in live]
+    index = {a: k for k, a in enumerate(live)}
+    left, right = (np.array([index[pair[side]] for pair in pairs], dtype=np.int64) for side in (0, 1))
+    passed = screened(sketches, left, right)
     return link_batch([p for p, ok in zip(pairs, passed) if ok], keys, live, paragraphs_by_article)

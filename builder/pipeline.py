@@ -46,14 +46,13 @@ from .langid import identify
 from .layouts import NoText, parse
 from .lexicon import LEXICON
 from .link import (
-    SCREEN_MIN,
     LinkKey,
     Sketch,
     article_units,
     candidate_batches,
     link_batch,
     link_features,
-    screen_indexed,
+    screened,
 )
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
@@ -237,7 +236,7 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
     index = {aid: k for k, aid in enumerate(where)}
     left, right = (np.fromiter(map(index.__getitem__, side), dtype=np.int64, count=len(pairs))
                    for side in (tuple(zip(*pairs)) or ((), ())))
-    passed = screen_indexed(sketches, left, right) >= SCREEN_MIN
+    passed = screened(sketches, left, right)
     return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 

@@ -16,6 +16,7 @@ from builder.align import anchors
 from builder.lexicon import LEXICON, LIMIT
 from builder.link import (
     DIMS,
+    SCREEN_COVER,
     SCREEN_MIN,
     VECTOR_CHARS,
     LinkKey,
@@ -26,6 +27,8 @@ from builder.link import (
     candidate_pairs,
     link_features,
     screen,
+    screen_cover,
+    screened,
 )
 from builder.workfile import WorkFile, WorkFiles, pack
 
@@ -85,6 +88,34 @@ def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
     together = screen(pairs)
     alone = [screen([p])[0] for p in pairs]
     assert together == pytest.approx(alone, abs=1e-6)
+
+
+# Worked by hand: the characters of each side in the path's paragraph pairs that gain (likeness above 0.25),
+# over that side's characters; the smaller share.
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    pytest.param(sketch((1, 2, 3)), sketch((1, 2, 3)), 1.0, id="a translation: every paragraph paired"),
+    pytest.param(sketch((1, 2, 3, 4), (100, 100, 100, 100)), sketch((1, 2), (100, 100)), 0.5,
+                 id="half of one side paired, all of the other: the smaller share"),
+    pytest.param(sketch((1, 5, 6), (300, 100, 400)), sketch((1, 7, 8), (300, 20, 30)), 300 / 800,
+                 id="an opening in common, the rest unlike in words and lengths: its share of the longer text"),
+    pytest.param(sketch((1, 2)), sketch((2, 1)), 0.5, id="crossed: only one of the two pairs on a monotone path"),
+    pytest.param(Sketch(None, np.array([100.0], np.float32)), sketch((1,)), 1.0,
+                 id="a language the model lacks: not judged"),
+    pytest.param(sketch(()), sketch((1,)), 1.0, id="an article without paragraphs: not judged"),
+])
+def test_screen_cover(a: Sketch, b: Sketch, expected: float) -> None:
+    assert screen_cover(a, b) == pytest.approx(expected)
+
+
+def test_screened_takes_the_pairs_that_score_and_pair_enough_of_both_texts() -> None:
+    texts = [sketch((1, 2, 3, 4)), sketch((1, 2, 3, 4)),  # a translation
+             sketch((1, 5, 6, 7), (1000, 100, 100, 100)),  # shares its long opening with the first: scores
+             sketch((8, 9, 10, 11), (40, 300, 20, 500))]  # unrelated
+    left, right = np.array([0, 0, 0]), np.array([1, 2, 3])
+    scores = screen([(texts[0], texts[k]) for k in right])
+    covers = [screen_cover(texts[0], texts[k]) for k in right]
+    assert scores[1] >= SCREEN_MIN and covers[1] < SCREEN_COVER  # what the cover is for
+    assert screened(texts, left, right).tolist() == [True, False, False]
 
 
 def key(aid: str, lang: str, day: int | None, hot: int | None = None, anchors: tuple[int, ...] = ()) -> LinkKey:
