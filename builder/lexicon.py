@@ -92,7 +92,11 @@ class Lexicon:
         texts = [t for page in pages for t in page]
         counts = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts))
         # the texts' words in turn are the words of the texts joined by spaces
-        joined = pa.array([" ".join(texts)] if texts else [], pa.large_string())
+        # one string, built from its bytes: ``pa.array`` on Python objects imports pandas (0.15 s in a process
+        # that has not: a worker)
+        data = " ".join(texts).encode()
+        joined = pa.LargeStringArray.from_buffers(1 if texts else 0, pa.py_buffer(np.array([0, len(data)], np.int64)),
+                                                  pa.py_buffer(data))
         found = pc.dictionary_encode(pc.split_pattern(joined, " ").values)
         distinct = found.dictionary.to_pylist()  # in the order met
         # full: start again (pages with more get them all)
@@ -100,7 +104,8 @@ class Lexicon:
                           or self._ids.chars + sum(map(len, distinct)) > self.limit_chars):
             self.clear()
         number = np.fromiter(map(self._ids.__getitem__, distinct), dtype=np.int64, count=len(distinct))
-        ids = number[found.indices.to_numpy()]
+        indices = found.indices  # int32, no nulls: read from its buffer (``to_numpy`` would import pandas too)
+        ids = number[np.frombuffer(indices.buffers()[1], np.int32)[indices.offset:indices.offset + len(indices)]]
         out, first, at = [], 0, 0
         for page in pages:
             ends = np.cumsum(counts[at:at + len(page)])
