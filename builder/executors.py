@@ -36,19 +36,32 @@ from .files import sha256_file, write_atomic
 IN_FLIGHT = 2  # units submitted per worker ahead of the results read back
 
 
+_LIMITED = 0  # ``one_blas_thread`` blocks open in this process; a process forked within one inherits the count
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Keep the BLAS library to one thread within the block: the workers are the parallelism. OpenBLAS would
     otherwise start a thread per core in every process, and on the small products of the screen and of
     blocking those threads spin while they wait: with 2 workers on 1000 pages the screen units took 5.4 s
-    instead of 0.36. Forked workers inherit the limit; ``unit`` sets it again in other processes."""
+    instead of 0.36. Within a block already open (in this process, or in the one it was forked from, whose
+    BLAS setting it inherits) it does nothing: setting the limit looks up the loaded libraries, 1-2 ms a unit.
+    ``unit`` sets it in other processes (spawned, Ray)."""
+    global _LIMITED
+    if _LIMITED:
+        yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # threadpoolctl is a build dependency; without it the BLAS keeps its own threads
         yield
         return
     with threadpool_limits(limits=1, user_api="blas"):
-        yield
+        _LIMITED += 1
+        try:
+            yield
+        finally:
+            _LIMITED -= 1
 
 
 def unit(fn: Callable[[Any], bytes]) -> Callable[[Any], bytes]:

@@ -234,6 +234,45 @@ def test_units_run_with_one_blas_thread_and_leave_the_callers_as_it_was(workers)
     assert _blas_threads() == before
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the BLAS has one thread anyway")
+@pytest.mark.parametrize("workers", [pytest.param(1, id="in this process"), pytest.param(2, id="2 processes")])
+def test_within_one_blas_thread_units_keep_it_and_it_ends_with_the_outer_block(workers):
+    """As a build runs its units: within the block (the workers forked there inherit the limit), and a block
+    opened within it (a unit's) leaves the limit on when it ends."""
+    import numpy as np
+
+    from builder.executors import one_blas_thread
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # the BLAS loaded
+    before = _blas_threads()
+    with one_blas_thread():
+        executor = LocalExecutor(workers)
+        try:
+            got = [json.loads(result) for _, result in executor.map(_blas_threads_in_a_unit, range(4))]
+        finally:
+            executor.close()
+        after_units = _blas_threads()
+    assert before and max(before) > 1
+    assert got == [[1] * len(before)] * 4
+    assert after_units == [1] * len(before)
+    assert _blas_threads() == before
+
+
+def test_one_blas_thread_looks_up_the_libraries_once_per_outer_block(monkeypatch):
+    import threadpoolctl
+
+    from builder.executors import one_blas_thread
+
+    calls = []
+    real = threadpoolctl.threadpool_limits
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: calls.append(kw) or real(**kw))
+    with one_blas_thread():
+        for k in range(3):
+            _blas_threads_in_a_unit(k)
+    _blas_threads_in_a_unit(3)  # outside: a block of its own
+    assert calls == [{"limits": 1, "user_api": "blas"}] * 2
+
+
 def _assert_window(executor, fn, n: int, window: int) -> None:
     """Whenever a result comes back, at most ``window`` payloads were taken and not yet returned, and the
     executor did keep that many in flight (it runs units side by side)."""
