@@ -4,9 +4,9 @@ per-document keys need of a word is worked out once per process, as arrays.
 A word is a space-separated run (``text.split(" ")``): the tokenizer never makes a piece across a space, no
 MinHash token holds one, and no blocking anchor spans one but an @handle written "@ name". A page's words are
 looked up once, with those of the pages processed beside it (``Lexicon.words_of``: split and told apart in
-pyarrow, then one dict lookup per distinct word); each key then gathers what it needs of them with numpy (``Runs``: a run of uint64 digests per word; ``Rows``: a fixed-width row per word), instead of
-working word by word in Python. Most words of a page were on earlier pages, so most are worked out once per
-worker.
+pyarrow, then one dict lookup per distinct word); each key then gathers what it needs of them with numpy
+(``Runs``: a run of uint64 digests per word; ``Rows``: a fixed-width row per word), instead of working word by
+word in Python. Most words of a page were on earlier pages, so most are worked out once per worker.
 
 Memory is bounded: the lexicon is emptied when it holds ``LIMIT`` words or ``LIMIT_CHARS`` characters (pages
 looked up together with more get them all).
@@ -91,9 +91,8 @@ class Lexicon:
 
         texts = [t for page in pages for t in page]
         counts = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts))
-        # the texts' words in turn are the words of the texts joined by spaces
-        # one string, built from its bytes: ``pa.array`` on Python objects imports pandas (0.15 s in a process
-        # that has not: a worker)
+        # the texts' words in turn are the words of the texts joined by spaces: one Arrow string, built from
+        # its bytes (``pa.array`` on Python objects would import pandas: 0.15 s in a worker)
         data = " ".join(texts).encode()
         joined = pa.LargeStringArray.from_buffers(1 if texts else 0, pa.py_buffer(np.array([0, len(data)], np.int64)),
                                                   pa.py_buffer(data))
