@@ -19,8 +19,9 @@ Parquet writing and linking under a third of the total.
 
 ``--eval-links`` also scores the links of each size's first build against the translation groups of the corpus.
 ``--repeat N`` runs the reference and every build N times, interleaved, and keeps the fastest of each (the
-figures of a shared machine drift by a third from one minute to the next; noise only adds time).
-With the defaults the run takes about 1 minute (a 1-worker build of 4000 pages: about 20 s); with
+figures of a shared machine drift by a third from one minute to the next; noise only adds time), and prints
+the cost and speed-up of each try too, from the runs side by side in time, with their median.
+With the defaults the run takes about 1 minute (a 1-worker build of 4000 pages: about 15 s); with
 ``--repeat 3``, about 3.
 """
 
@@ -31,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -311,6 +313,14 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
         kept = [("reference", result.get("reference"))] + [(f"{w} w", r) for w, r in result["builds"].items()]
         print(f"  kept the fastest of {args.repeat} tries of each run: "
               + ", ".join(f"{name} {run['seconds']:.1f} s" for name, run in kept if run))
+        # the same ratios try by try (runs side by side in time): how far the machine's drift moves them
+        paired = [("cost (1 w / reference)", tries["reference"], tries.get(1, [])),
+                  ("speed-up (1 w / 2 w)", tries.get(2, []), tries.get(1, []))]
+        for what, below, above in paired:
+            if below and len(below) == len(above) == args.repeat:
+                ratios = [a["seconds"] / b["seconds"] for a, b in zip(above, below)]
+                print(f"  {what} try by try: " + ", ".join(f"{r:.2f}x" for r in ratios)
+                      + f" (median {statistics.median(ratios):.2f}x)")
 
     if "reference" in result:
         t = ref["timings"]
