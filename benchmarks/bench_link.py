@@ -14,13 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from builder.align import embed  # noqa: E402
 from builder.evaluate import eval_links_records, format_report, records_from_gold  # noqa: E402
-from builder.link import article_units, candidate_pairs, link_features, link_pair, screened  # noqa: E402
+from builder.link import article_units, candidate_pairs, link_features, link_pair, screen_pairs  # noqa: E402
 from builder.vectors import ensure  # noqa: E402
 
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ntrex-dev" / "gold.json"
@@ -46,10 +44,7 @@ def timed(articles: list[dict], paragraphs: dict[str, list[dict]]) -> tuple[list
     clock.append(time.perf_counter())
     candidates = list(candidate_pairs(list(keys.values())))
     clock.append(time.perf_counter())
-    index = {aid: k for k, aid in enumerate(features)}
-    sketches = [sketch for _, sketch in features.values()]
-    passed = screened(sketches, *(np.array([index[pair[side]] for pair in candidates], dtype=np.int64)
-                                  for side in (0, 1)))
+    passed = screen_pairs(candidates, {aid: sketch for aid, (_, sketch) in features.items()})
     pairs = [pair for pair, ok in zip(candidates, passed) if ok]
     clock.append(time.perf_counter())
     by_id = {a["article_id"]: a for a in articles}

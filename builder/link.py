@@ -385,6 +385,14 @@ def screened(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarray) ->
     return passed
 
 
+def screen_pairs(pairs: Sequence[tuple[str, str]], sketches: Mapping[str, Sketch]) -> np.ndarray:
+    """Whether each pair of article ids passes the screen (``screened``), given each article's sketch."""
+    index = {aid: k for k, aid in enumerate(sketches)}
+    left, right = (np.fromiter((index[pair[side]] for pair in pairs), dtype=np.int64, count=len(pairs))
+                   for side in (0, 1))
+    return screened(list(sketches.values()), left, right)
+
+
 def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     """Each pair's screen score (``screen_indexed``), for pairs of sketches."""
     index: dict[int, int] = {}  # id(sketch) -> its place in ``sketches``
@@ -528,8 +536,5 @@ def link(articles: Sequence[dict], paragraphs_by_article: Mapping[str, Sequence[
     features = {aid: link_features(a, paragraphs_by_article.get(aid, ())) for aid, a in live.items()}
     keys = {aid: key for aid, (key, _) in features.items()}
     pairs = list(candidate_pairs(list(keys.values())))
-    sketches = [features[a][1] for a in live]
-    index = {a: k for k, a in enumerate(live)}
-    left, right = (np.array([index[pair[side]] for pair in pairs], dtype=np.int64) for side in (0, 1))
-    passed = screened(sketches, left, right)
+    passed = screen_pairs(pairs, {aid: sketch for aid, (_, sketch) in features.items()})
     return link_batch([p for p, ok in zip(pairs, passed) if ok], keys, live, paragraphs_by_article)

@@ -34,8 +34,6 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
 from . import vectors
 from .card import card_files
 from .contract import violations
@@ -52,7 +50,7 @@ from .link import (
     candidate_batches,
     link_batch,
     link_features,
-    screened,
+    screen_pairs,
 )
 from .normalize import normalize
 from .read import MAX_BYTES, list_inputs, read
@@ -232,11 +230,8 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
     """A unit of screening work: a work file of the candidate pairs of a batch that pass the screen."""
     pairs, where = payload
     with WorkFiles() as files:
-        sketches = [files.get(path, sketch_record(n, i)) for path, n, i in where.values()]
-    index = {aid: k for k, aid in enumerate(where)}
-    left, right = (np.fromiter(map(index.__getitem__, side), dtype=np.int64, count=len(pairs))
-                   for side in (tuple(zip(*pairs)) or ((), ())))
-    passed = screened(sketches, left, right)
+        sketches = {aid: files.get(path, sketch_record(n, i)) for aid, (path, n, i) in where.items()}
+    passed = screen_pairs(pairs, sketches)
     return pack(pair for pair, ok in zip(pairs, passed) if ok)
 
 
