@@ -183,3 +183,20 @@ def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
     x = np.array(values, dtype=np.uint64)
     got = _sorted_unique(x)
     assert got.dtype == np.uint64 and got.tolist() == sorted(set(values))
+
+
+@pytest.mark.parametrize("values", [
+    pytest.param([], id="none"),
+    pytest.param([7], id="one"),
+    pytest.param([5, 5, 5], id="all the same"),
+    pytest.param([9, 1, 9, 3, 1, 2**64 - 1, 0, 2**63, 2**63 + 1], id="repeats and the extremes of uint64"),
+    pytest.param(list(range(1000, 0, -1)) * 2, id="many, descending, twice"),
+])
+def test_unique_inverse_is_numpys_unique(values: list[int]) -> None:
+    from builder.link import _unique_inverse
+
+    x = np.array(values, dtype=np.uint64)
+    inverse, counts = _unique_inverse(np.repeat(x, 2)[::2])  # a strided view, not a contiguous array
+    distinct = sorted(set(values))
+    assert inverse.tolist() == [distinct.index(v) for v in values]
+    assert counts.tolist() == [values.count(v) for v in distinct]

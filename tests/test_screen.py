@@ -190,6 +190,26 @@ def test_candidate_batches_come_as_blocking_settles_them(undated_batch: int, mon
     assert any(day[a] is None and day[b] is None for a, b in pairs)  # pairs two undated articles may both find
 
 
+@pytest.mark.parametrize("cells", [pytest.param(1 << 12, id="a few days or undated articles a group"),
+                                   pytest.param(1 << 30, id="all in one group")])
+def test_choosers_scored_in_groups_choose_as_alone(cells: int, monkeypatch) -> None:
+    """Days (and undated articles) are scored in groups over their pools' union, each row masked to its own
+    pool: the batches are the same as when each is scored alone, ties included."""
+    from builder import link
+
+    rng = np.random.default_rng(11)
+    alike = rng.normal(size=(5, DIMS))  # a few vectors many keys share exactly: ties everywhere
+    alike = (alike / np.linalg.norm(alike, axis=1, keepdims=True)).astype(np.float16)
+    keys = [dataclasses.replace(key(f"a{i:03d}", ["en", "fr", "zh", "ja"][i % 4],
+                                    None if i % 6 == 0 else 100 + int(rng.integers(0, 30)), None,
+                                    tuple(int(x) for x in rng.integers(0, 50, 3))), vector=alike[i % 5])
+            for i in range(240)]
+    monkeypatch.setattr(link, "GROUP_CELLS", 0)
+    alone = list(candidate_batches(keys))
+    monkeypatch.setattr(link, "GROUP_CELLS", cells)
+    assert list(candidate_batches(keys)) == alone and len(alone) > 10
+
+
 @pytest.mark.parametrize(("values", "k"), [
     pytest.param([[0.5, 0.9, 0.1, 0.9, 0.3]], 2, id="tie at the top"),
     pytest.param([[0.2, 0.2, 0.2, 0.2]], 3, id="all equal: the lower indexes"),
