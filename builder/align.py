@@ -146,18 +146,33 @@ def _anchor_weights(a: Units, b: Units) -> dict[str, float]:
 
 
 def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dict[str, float]) -> np.ndarray:
+    """(len(a), len(b)): the weight of the anchors two units share over the geometric mean of their own
+    weights (anchors of ``w`` only). Summed anchor by anchor in sorted order: the same bits in every process,
+    whatever the order of a set's strings."""
     out = np.zeros((len(a), len(b)))
-    wa = [{x: w[x] for x in s if x in w} for s in a]
-    wb = [{x: w[x] for x in s if x in w} for s in b]
-    for i, si in enumerate(wa):
-        if not si:
-            continue
-        ni = sum(si.values())
-        for j, sj in enumerate(wb):
-            if sj:
-                common = sum(v for x, v in si.items() if x in sj)
-                out[i, j] = common / math.sqrt(ni * sum(sj.values()))
-    return out
+    names = sorted(w)
+    if not names:
+        return out
+    column = {x: k for k, x in enumerate(names)}
+
+    def holders(side: Sequence[frozenset[str]]) -> list[list[int]]:
+        """For each anchor of ``names``, the units of ``side`` that hold it."""
+        held: list[list[int]] = [[] for _ in names]
+        for i, s in enumerate(side):
+            for x in s:
+                if x in column:
+                    held[column[x]].append(i)
+        return held
+
+    own_a, own_b = np.zeros(len(a)), np.zeros(len(b))
+    for x, ia, ib in zip(names, holders(a), holders(b)):
+        weight = w[x]
+        own_a[ia] += weight
+        own_b[ib] += weight
+        if ia and ib:
+            out[np.ix_(ia, ib)] += weight
+    scale = np.sqrt(own_a[:, None] * own_b[None, :])
+    return np.divide(out, scale, out=np.zeros_like(out), where=scale > 0)
 
 
 def length_z(la: np.ndarray, lb: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:

@@ -281,3 +281,36 @@ def test_the_programme_takes_the_beads_taken_cell_by_cell(seed: int) -> None:
     first_fixed = bool(seed % 2)
     assert np.array_equal(best_steps(s11, s21, s12, width, first_fixed),
                           _reference_steps(s11, s21, s12, width, first_fixed))
+
+
+@pytest.mark.parametrize(("a", "b", "w", "expected"), [
+    pytest.param([{"x"}], [{"x"}], {"x": 2.0}, [[1.0]], id="one anchor on both sides"),
+    pytest.param([{"x", "y"}], [{"x"}], {"x": 1.0, "y": 3.0}, [[1.0 / (4.0 * 1.0) ** 0.5]],
+                 id="shared weight over the geometric mean of each side's own"),
+    pytest.param([{"x", "z"}], [{"x", "q"}], {"x": 1.0}, [[1.0]], id="anchors outside the weights count for nothing"),
+    pytest.param([{"x"}, set()], [{"y"}, {"x"}], {"x": 1.0, "y": 1.0}, [[0.0, 1.0], [0.0, 0.0]],
+                 id="a unit without anchors: zero, not a division by zero"),
+    pytest.param([{"x"}], [{"x"}], {}, [[0.0]], id="no weights"),
+    pytest.param([], [{"x"}], {"x": 1.0}, np.zeros((0, 1)), id="no units on one side"),
+])
+def test_anchor_similarity(a: list[set[str]], b: list[set[str]], w: dict[str, float], expected) -> None:
+    from builder.align import _anchor_sim
+
+    got = _anchor_sim([frozenset(s) for s in a], [frozenset(s) for s in b], w)
+    assert got.shape == np.shape(expected) and np.allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_anchor_similarity_sums_in_the_same_order_whatever_the_sets_order() -> None:
+    """A set of strings iterates in an order that changes with the process's hash seed: the sums must not."""
+    import subprocess
+    import sys
+
+    code = ("from builder.align import _anchor_sim; import numpy as np; "
+            "w = {f'a{k}': 0.1 * (k + 1) ** 0.5 for k in range(40)}; "
+            "a = [frozenset(f'a{k}' for k in range(i, 40, 3)) for i in range(3)]; "
+            "b = [frozenset(f'a{k}' for k in range(i, 40, 2)) for i in range(2)]; "
+            "print(_anchor_sim(a, b, w).tobytes().hex())")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(4)}
+    assert len(runs) == 1
