@@ -195,33 +195,34 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     chooser = _Chooser(keys)
     with_vector = np.flatnonzero(chooser.has_vector)
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
-    pools = [set(chooser.anchors.sharing(i)[0].tolist()) for i in undated.tolist()]
-    # nearest per other language (an article's nearest overall are its own language's), for every undated
-    # article at once, language by language
+    # each undated article's pool: the articles sharing a rare anchor with it (itself too), and its NEAREST
+    # nearest per other language (its nearest overall are its own language's), for all of them at once,
+    # language by language; as codes (place among the undated) * len(keys) + article
+    codes = [chooser.anchors.sharers(undated)]
     for lang in np.unique(chooser.lang[with_vector]) if len(undated) else ():
         members = with_vector[chooser.lang[with_vector] == lang]
         asking = np.flatnonzero(chooser.has_vector[undated] & (chooser.lang[undated] != lang))
         cos = chooser.vectors[undated[asking]] @ chooser.vectors[members].T  # exact (see above): as row by row
         rows, cols = np.nonzero(_nearest(cos, NEAREST))
-        for r, j in zip(asking[rows].tolist(), members[cols].tolist()):
-            pools[r].add(j)
-    found: set[tuple[str, str]] = set()
+        codes.append(asking[rows] * len(keys) + members[cols])
+    code = np.unique(np.concatenate(codes))
+    pools = np.split(code % max(len(keys), 1), np.searchsorted(code // max(len(keys), 1), np.arange(1, len(undated))))
+    found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
     for at in range(0, len(undated), UNDATED_BATCH):
-        new: set[tuple[str, str]] = set()
-        for group in _groups([np.array(sorted(pool), dtype=np.int64) for pool in pools[at:at + UNDATED_BATCH]]):
+        new: set[int] = set()
+        for group in _groups(pools[at:at + UNDATED_BATCH]):
             rows = undated[at:at + UNDATED_BATCH][group.rows]
-            new.update(chooser.choose(rows, group.pool, group.allowed))
+            new.update(chooser.choose(rows, group.pool, group.allowed)[0].tolist())
         new -= found  # two undated articles may choose each other (from different batches)
         found |= new
         if new:
-            yield sorted(new)
+            yield chooser.pairs(sorted(new))
     del pools
     by_day: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         if k.day is not None:
             by_day[k.day].append(i)
-    waiting: dict[int, list[tuple[str, str]]] = defaultdict(list)  # new pairs by the later day of the two
-    day_of = {k.article_id: k.day for k in keys}
+    waiting: dict[int, list[int]] = defaultdict(list)  # new pairs by the later day of the two
     days = sorted(by_day)
     for group in _groups([np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
                                    dtype=np.int64) for day in days], [len(by_day[day]) for day in days]):
@@ -230,14 +231,15 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
         for at in range(0, len(rows), step):
             # a dated article's pool holds dated ones only: none of these pairs was found above
             allowed = None if group.allowed is None else group.allowed[at:at + step]
-            for pair in chooser.choose(rows[at:at + step], group.pool, allowed):
-                if pair not in found:
-                    found.add(pair)
-                    waiting[max(day_of[pair[0]], day_of[pair[1]])].append(pair)  # type: ignore[type-var]
+            codes, later = chooser.choose(rows[at:at + step], group.pool, allowed)
+            for code, day in zip(codes.tolist(), chooser.day[later].tolist()):
+                if code not in found:
+                    found.add(code)
+                    waiting[day].append(code)
         # a pair is settled once the days of both its articles are done: later days only find later pairs
         last = days[group.rows[-1]]
         for settled in sorted(d for d in waiting if d <= last):
-            yield sorted(waiting.pop(settled))
+            yield chooser.pairs(sorted(waiting.pop(settled)))
 
 
 @dataclass(frozen=True)
@@ -303,37 +305,50 @@ class _Chooser:
         self.ids = [k.article_id for k in keys]
         langs = sorted({k.lang for k in keys})
         self.lang = np.array([langs.index(k.lang) for k in keys], dtype=np.int64) if keys else np.zeros(0, np.int64)
-        self.id_rank = np.argsort(np.argsort(np.array(self.ids, dtype=object), kind="stable"), kind="stable")
+        by_rank = np.argsort(np.array(self.ids, dtype=object), kind="stable")
+        self.id_rank = np.argsort(by_rank, kind="stable")  # an article's place in the order of the ids
+        self.by_rank = [self.ids[i] for i in by_rank.tolist()]  # the ids in order
+        self.day = np.array([-1 if k.day is None else k.day for k in keys], dtype=np.int64)
 
     def choose(self, rows: np.ndarray, pool: np.ndarray, allowed: np.ndarray | None = None
-               ) -> Iterator[tuple[str, str]]:
+               ) -> tuple[np.ndarray, np.ndarray]:
         """For each of ``rows``, its ``PER_LANG`` best articles of ``pool`` (sorted) per other language, by
         key likeness; ties go to the greater article_id. ``allowed``: (len(rows), len(pool)), which of the pool
-        each row may choose (all when None)."""
-        if not len(pool):
-            return
-        value = self.vectors[rows] @ self.vectors[pool].T + self.anchors.overlaps(rows, pool)
-        if allowed is not None:
-            value[~allowed] = -np.inf  # last of its language, and dropped below if taken
-        # per other language, the best PER_LANG of each row, one at a time: the greatest value, ties to the
-        # greatest article_id (the first of a sort by value, then id, both descending)
-        lang, rank = self.lang[pool], self.id_rank[pool]
-        mine = self.lang[rows]
-        every = np.arange(len(rows))
-        for other in np.unique(lang).tolist():
-            cols = np.flatnonzero(lang == other)
-            asking = np.flatnonzero(mine != other)
-            if not len(asking):
-                continue
-            v = value[np.ix_(asking, cols)]
-            for _ in range(min(PER_LANG, len(cols))):
-                at = np.where(v == v.max(axis=1, keepdims=True), rank[cols], -1).argmax(axis=1)
-                took = v[every[:len(asking)], at]
-                v[every[:len(asking)], at] = -np.inf  # taken (or never allowed): not again
-                keep = np.isfinite(took)
-                for r, j in zip(rows[asking[keep]].tolist(), pool[cols[at[keep]]].tolist()):
-                    x, y = self.ids[r], self.ids[j]
-                    yield (x, y) if x < y else (y, x)
+        each row may choose (all when None). The pairs as codes (``pairs`` reads them; in the order of their
+        article ids), and for each the article of the two with the later day."""
+        chosen: list[np.ndarray] = []
+        by: list[np.ndarray] = []
+        if len(pool):
+            value = self.vectors[rows] @ self.vectors[pool].T + self.anchors.overlaps(rows, pool)
+            if allowed is not None:
+                value[~allowed] = -np.inf  # last of its language, and dropped below if taken
+            # per other language, the best PER_LANG of each row, one at a time: the greatest value, ties to the
+            # greatest article_id (the first of a sort by value, then id, both descending)
+            lang, rank = self.lang[pool], self.id_rank[pool]
+            mine = self.lang[rows]
+            for other in np.unique(lang).tolist():
+                cols = np.flatnonzero(lang == other)
+                asking = np.flatnonzero(mine != other)
+                if not len(asking):
+                    continue
+                v = value[np.ix_(asking, cols)]
+                every = np.arange(len(asking))
+                for _ in range(min(PER_LANG, len(cols))):
+                    at = np.where(v == v.max(axis=1, keepdims=True), rank[cols], -1).argmax(axis=1)
+                    keep = np.isfinite(v[every, at])
+                    v[every, at] = -np.inf  # taken (or never allowed): not again
+                    chosen.append(pool[cols[at[keep]]])
+                    by.append(rows[asking[keep]])
+        a = np.concatenate(by) if by else np.zeros(0, np.int64)
+        b = np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
+        ra, rb = self.id_rank[a], self.id_rank[b]
+        later = np.where(self.day[a] >= self.day[b], a, b)
+        return np.minimum(ra, rb) * len(self.ids) + np.maximum(ra, rb), later
+
+    def pairs(self, codes: Sequence[int]) -> list[tuple[str, str]]:
+        """The article id pairs (lower first) of pair codes from ``choose``; sorted codes give sorted pairs."""
+        n = len(self.ids)
+        return [(self.by_rank[c // n], self.by_rank[c % n]) for c in codes]
 
 
 class _Anchors:
@@ -358,13 +373,15 @@ class _Anchors:
         self.sizes = np.array([len(o) for o in self.own], dtype=np.int64)
         self.column = np.full(n, -1, dtype=np.int64)  # scratch for ``overlaps``: a key's column in the pool, or -1
 
-    def sharing(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every key holding one of key ``i``'s rare anchors (``i`` too; once per anchor shared, in anchor
-        order) and that anchor's idf."""
-        mine = self.own[i]
+    def sharers(self, rows: np.ndarray) -> np.ndarray:
+        """Every key holding one of the rare anchors of each of ``rows`` (the row's own key too), as codes
+        place in ``rows`` * number of keys + key; once per anchor shared."""
+        mine = [self.own[i] for i in rows.tolist()]
+        row = np.repeat(np.arange(len(rows), dtype=np.int64), [len(m) for m in mine])
+        mine = np.concatenate(mine) if mine else np.zeros(0, np.int64)
         counts = self.df[mine]
         at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return self.holders[at + np.arange(int(counts.sum()))], np.repeat(self.idf[mine], counts)
+        return np.repeat(row, counts) * len(self.sizes) + self.holders[at + np.arange(int(counts.sum()))]
 
     def overlaps(self, rows: np.ndarray, pool: np.ndarray) -> np.ndarray:
         """(len(rows), len(pool)): for each row key and each of ``pool`` (sorted), the idf of the rare anchors
