@@ -485,10 +485,11 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
             ran += screen_ran + embed_ran + link_ran
         executor.close()
         del where, chars, passed
-        # 4b. validate and write what is left, streaming the work files in order
+        # 4b. validate and write what is left, streaming the work files in order: the links first, while the
+        # background process (if any) finishes the articles and paragraphs
+        links, more = _write_links(tmp, link_files, stamp, clock)
         counts, found, seconds = written.result() if written is not None else write_docs()
         clock.update(seconds)
-        links, more = _write_links(tmp, link_files, stamp, clock)
         counts["translation_links"] = links
         if found + more:
             raise ContractViolation(found + more)
