@@ -6,8 +6,9 @@ in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and 
    words looked up together), written to a work file with a completion marker;
 2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
 3. in the workers: screen the candidate pairs (``SCREEN_PAIRS`` per unit), run the full encoder once over
-   each article of a pair that passed (``EMBED_ARTICLES`` per unit), then align and link those pairs
-   (``PAIRS_PER_UNIT`` per unit);
+   each article of a pair that passed (``EMBED_ARTICLES`` per unit; with workers in other processes, beside
+   the screen's units as soon as that many wait), then align and link those pairs (``PAIRS_PER_UNIT`` per
+   unit);
 4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
    the manifest, and swap the folder in. The articles and paragraphs need only step 2: when the units run in
    other processes, a process of the lowest priority writes them from then on, on the cores that step 3
@@ -248,6 +249,13 @@ def embed_unit(payload: Sequence[tuple[str, int]]) -> bytes:
     return pack(feats)
 
 
+def screen_or_embed_unit(payload: tuple[str, object]) -> bytes:
+    """A screening unit (``("screen", payload)``) or an encoder unit (``("embed", payload)``): so that the
+    encoder can start on the articles of the pairs that passed while the screen goes on."""
+    kind, inner = payload
+    return screen_unit(inner) if kind == "screen" else embed_unit(inner)  # type: ignore[arg-type]
+
+
 @unit
 def link_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, tuple[str, int, str, int]]]) -> bytes:
     """A unit of linking work: a work file of the links of a batch of screened pairs.
@@ -457,24 +465,58 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                 places = _places(where, batch)
                 yield Unit(f"screen-{n:06d}", fingerprint(stamp, batch, _named(places)), (batch, places))
 
+        # with workers in other processes, the encoder starts on the articles of the pairs that passed as
+        # soon as EMBED_ARTICLES of them wait (while blocking and the screen go on), in units beside the
+        # screen's; the rest, longest first, once every pair is screened
+        waiting: list[str] = []  # articles of passed pairs not yet given to an encoder unit, as they come
+        taken: set[str] = set()
+        early: list[list[tuple[str, int]]] = []  # the encoder units made beside the screen's
+
+        def passing(path: Path) -> None:
+            if path.name.startswith("screen-"):
+                for pair in read_all(path):
+                    waiting.extend(a for a in pair if a not in taken)
+                    taken.update(pair)
+
+        def embed_batch(articles: Sequence[str], where: dict[str, Place]) -> list[tuple[str, int]]:
+            return [(where[a][0], where[a][2]) for a in articles]
+
+        def screen_and_embed_units(live: Sequence[LinkKey], where: dict[str, Place]) -> Iterator[Unit]:
+            for screen in screen_units(live, where):
+                yield dataclasses.replace(screen, payload=("screen", screen.payload))
+                while len(waiting) >= EMBED_ARTICLES:
+                    batch = embed_batch(waiting[:EMBED_ARTICLES], where)
+                    del waiting[:EMBED_ARTICLES]
+                    early.append(batch)
+                    yield embed_unit_of(f"units-a{len(early) - 1:06d}", batch)
+
+        def embed_unit_of(name: str, batch: list[tuple[str, int]]) -> Unit:
+            return Unit(name, fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), ("embed", batch))
+
         with lap(clock, "screen"):
-            screen_files, screen_ran = run_units(executor, screen_unit, screen_units(live, where), work / "screen")
-            passed = sorted(pair for path in screen_files for pair in read_all(path))
+            if executor.in_process:  # one after the other anyway: the screen's time apart from the encoder's
+                screen_files, screen_ran = run_units(executor, screen_unit, screen_units(live, where),
+                                                     work / "screen", finished=passing)
+            else:
+                screen_files, screen_ran = run_units(executor, screen_or_embed_unit,
+                                                     screen_and_embed_units(live, where), work / "screen",
+                                                     finished=passing)
+            early_files = [path for path in screen_files if path.name.startswith("units-")]
+            passed = sorted(pair for path in screen_files if path not in early_files for pair in read_all(path))
         clock.update(blocking)
         clock["screen"] -= blocking["candidates"]
         del live
         # 4a. link the pairs that passed the screen
         with lap(clock, "link"):
-            # the articles of the passing pairs in units of a few (not one per docs shard: the articles that
-            # pass are not spread evenly, and the encoder is most of this stage), the longest first, so that
-            # the workers finish together
-            encode = [(where[a][0], where[a][2]) for a in
-                      sorted({a for pair in passed for a in pair}, key=lambda a, c=chars, w=where: (-c[a], w[a]))]
+            # the articles left in units of a few (not one per docs shard: the articles that pass are not
+            # spread evenly, and the encoder is most of this stage), the longest first, so that the workers
+            # finish together
+            encode = embed_batch(sorted(waiting, key=lambda a, c=chars, w=where: (-c[a], w[a])), where)
             size = per_unit(len(encode), options.workers, 1, EMBED_ARTICLES)
             batches = [encode[start:start + size] for start in range(0, len(encode), size)]
-            embed_units = [Unit(f"units-{n:06d}", fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), batch)
-                           for n, batch in enumerate(batches)]
-            unit_files, embed_ran = run_units(executor, embed_unit, embed_units, work / "units")
+            embed_units = [embed_unit_of(f"units-{n:06d}", batch) for n, batch in enumerate(batches)]
+            unit_files, embed_ran = run_units(executor, screen_or_embed_unit, embed_units, work / "units")
+            batches, unit_files = early + batches, early_files + unit_files
             units_at = {place: (str(f), k) for batch, f in zip(batches, unit_files) for k, place in enumerate(batch)}
             link_units = []
             for n, start in enumerate(range(0, len(passed), PAIRS_PER_UNIT)):

@@ -139,8 +139,8 @@ def test_out_inside_seeds_is_refused(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("fails", [
-    pytest.param("embed_unit", id="while the tables are being written beside the linking"),
-    pytest.param("_write_links", id="after the articles and paragraphs are written"),
+    pytest.param("screen_or_embed_unit", id="while the tables are being written beside the linking"),
+    pytest.param("_write_links", id="while the links are written, beside the writer's end"),
 ])
 def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeypatch):
     """With 2 workers the articles and paragraphs are written in a process of their own while the linking
@@ -173,6 +173,31 @@ def test_a_failing_build_leaves_no_folder_and_no_writer(fails, tmp_path, monkeyp
     assert threading.active_count() == before
     assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.work"]  # the work files, to resume from
+
+
+def test_encoder_units_beside_the_screens_give_the_same_bytes(seeds_build, tmp_path, monkeypatch):
+    """With workers in other processes, encoder units start beside the screen's as soon as ``EMBED_ARTICLES``
+    articles of passed pairs wait; the bytes are those of the one-worker build, where they all come after."""
+    from builder import executors, pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_ARTICLES", 2)  # the seeds' three translations: one unit early, one late
+    monkeypatch.setattr(pipeline, "SCREEN_PAIRS", 1)  # a unit a pair, and one unit in flight per worker: the
+    monkeypatch.setattr(executors, "IN_FLIGHT", 1)  # first two units' pairs are in before the fourth is made
+    names: list[str] = []
+    real = pipeline.run_units
+
+    def spy(executor, fn, units, *args, **kwargs):
+        def seen():
+            for u in units:
+                names.append(u.name)
+                yield u
+        return real(executor, fn, seen(), *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_units", spy)
+    build(Options(seeds=SEEDS, out=tmp_path / "two", workers=2))
+    assert [n for n in names if n.startswith("units-a")]  # encoder units made while screening ...
+    assert [n for n in names if n.startswith("units-0")]  # ... and after
+    assert _files(tmp_path / "two") == _files(seeds_build)
 
 
 def _dead_pid() -> int:
