@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -210,7 +210,7 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
     for at in range(0, len(undated), UNDATED_BATCH):
         new: set[int] = set()
-        for group in _groups(pools[at:at + UNDATED_BATCH]):
+        for group in _groups((pool, 1) for pool in pools[at:at + UNDATED_BATCH]):
             rows = undated[at:at + UNDATED_BATCH][group.rows]
             new.update(chooser.choose(rows, group.pool, group.allowed)[0].tolist())
         new -= found  # two undated articles may choose each other (from different batches)
@@ -224,8 +224,9 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
             by_day[k.day].append(i)
     waiting: dict[int, list[int]] = defaultdict(list)  # new pairs by the later day of the two
     days = sorted(by_day)
-    for group in _groups([np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
-                                   dtype=np.int64) for day in days], [len(by_day[day]) for day in days]):
+    window = ((np.array(sorted(j for d in range(day - WINDOW, day + WINDOW + 1) for j in by_day.get(d, ())),
+                        dtype=np.int64), len(by_day[day])) for day in days)  # each day's pool, as it comes
+    for group in _groups(window):
         rows = np.concatenate([by_day[days[k]] for k in group.rows]).astype(np.int64)
         step = max(1, BLOCK_CELLS // len(group.pool))
         for at in range(0, len(rows), step):
@@ -252,29 +253,34 @@ class _Group:
     allowed: np.ndarray | None
 
 
-def _groups(pools: Sequence[np.ndarray], sizes: Sequence[int] | None = None) -> Iterator[_Group]:
-    """Consecutive choosers (``sizes[k]`` rows share ``pools[k]``, sorted; one row each by default) in groups
-    whose rows times summed pool sizes stay within ``GROUP_CELLS`` (or one chooser alone), so that a day or an
-    undated article does not cost a call of its own: their pools' union, each row masked to its own pool. The
-    cells outside a row's pool are scored but never chosen, and a cell's score does not depend on the others,
-    so the choice is the same."""
-    sizes = [1] * len(pools) if sizes is None else sizes
-    k = 0
-    while k < len(pools):
-        end, rows, cells = k + 1, sizes[k], len(pools[k])
-        while end < len(pools) and (rows + sizes[end]) * (cells + len(pools[end])) <= GROUP_CELLS:
-            rows, cells, end = rows + sizes[end], cells + len(pools[end]), end + 1
-        if end == k + 1:
-            yield _Group([k], pools[k], None)
-        else:
-            union = np.unique(np.concatenate(pools[k:end]))
-            allowed = np.zeros((rows, len(union)), dtype=bool)
-            at = 0
-            for n in range(k, end):
-                allowed[at:at + sizes[n], np.searchsorted(union, pools[n])] = True
-                at += sizes[n]
-            yield _Group(list(range(k, end)), union, allowed)
-        k = end
+def _groups(choosers: Iterable[tuple[np.ndarray, int]]) -> Iterator[_Group]:
+    """Consecutive choosers (each a pool, sorted, and how many rows share it) in groups whose rows times
+    summed pool sizes stay within ``GROUP_CELLS`` (or one chooser alone), so that a day or an undated article
+    does not cost a call of its own: their pools' union, each row masked to its own pool. The cells outside a
+    row's pool are scored but never chosen, and a cell's score does not depend on the others, so the choice is
+    the same. ``choosers`` is read one ahead of the group it yields."""
+    group: list[tuple[np.ndarray, int]] = []
+    first = rows = cells = 0
+    for k, (pool, size) in enumerate(choosers):
+        if group and (rows + size) * (cells + len(pool)) > GROUP_CELLS:
+            yield _group(first, group)
+            group, first, rows, cells = [], k, 0, 0
+        group.append((pool, size))
+        rows, cells = rows + size, cells + len(pool)
+    if group:
+        yield _group(first, group)
+
+
+def _group(first: int, choosers: Sequence[tuple[np.ndarray, int]]) -> _Group:
+    if len(choosers) == 1:
+        return _Group([first], choosers[0][0], None)
+    union = np.unique(np.concatenate([pool for pool, _ in choosers]))
+    allowed = np.zeros((sum(size for _, size in choosers), len(union)), dtype=bool)
+    at = 0
+    for pool, size in choosers:
+        allowed[at:at + size, np.searchsorted(union, pool)] = True
+        at += size
+    return _Group(list(range(first, first + len(choosers))), union, allowed)
 
 
 def _nearest(values: np.ndarray, k: int) -> np.ndarray:
