@@ -502,7 +502,8 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                                                      screen_and_embed_units(live, where), work / "screen",
                                                      finished=passing)
             early_files = [path for path in screen_files if path.name.startswith("units-")]
-            passed = sorted(pair for path in screen_files if path not in early_files for pair in read_all(path))
+            passed = sorted(pair for path in screen_files if path.name.startswith("screen-")
+                            for pair in read_all(path))
         clock.update(blocking)
         clock["screen"] -= blocking["candidates"]
         del live
