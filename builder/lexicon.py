@@ -53,6 +53,12 @@ class _Ids(dict):
         return number
 
 
+def arrow_values(array, dtype: type) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The values of a pyarrow array of fixed-width numbers without nulls, as a numpy view of its buffer
+    (``to_numpy`` would import pandas: 0.15 s in a process)."""
+    return np.frombuffer(array.buffers()[1], dtype)[array.offset:array.offset + len(array)]
+
+
 class Lexicon:
     """The words met so far, numbered in the order met; emptied when it holds ``limit`` words or
     ``limit_chars`` characters (a generation ends: the ``Words`` looked up before are stale)."""
@@ -103,8 +109,7 @@ class Lexicon:
                           or self._ids.chars + sum(map(len, distinct)) > self.limit_chars):
             self.clear()
         number = np.fromiter(map(self._ids.__getitem__, distinct), dtype=np.int64, count=len(distinct))
-        indices = found.indices  # int32, no nulls: read from its buffer (``to_numpy`` would import pandas too)
-        ids = number[np.frombuffer(indices.buffers()[1], np.int32)[indices.offset:indices.offset + len(indices)]]
+        ids = number[arrow_values(found.indices, np.int32)]
         out, first, at = [], 0, 0
         for page in pages:
             ends = np.cumsum(counts[at:at + len(page)])

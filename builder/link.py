@@ -141,8 +141,8 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.ascontiguousarray(values, dtype=np.uint64)
     # an Arrow array over the values' bytes (``pa.array`` would import pandas)
     found = pc.dictionary_encode(pa.Array.from_buffers(pa.uint64(), len(values), [None, pa.py_buffer(values)]))
-    distinct = np.frombuffer(found.dictionary.buffers()[1], dtype=np.uint64, count=len(found.dictionary))
-    first = np.frombuffer(found.indices.buffers()[1], dtype=np.int32, count=len(values))  # in order of appearance
+    distinct = lexicon.arrow_values(found.dictionary, np.uint64)
+    first = lexicon.arrow_values(found.indices, np.int32)  # in order of appearance
     rank = np.empty(len(distinct), dtype=np.int64)
     rank[np.argsort(distinct)] = np.arange(len(distinct))
     inverse = rank[first]
@@ -205,8 +205,8 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
         cos = chooser.vectors[undated[asking]] @ chooser.vectors[members].T  # exact (see above): as row by row
         rows, cols = np.nonzero(_nearest(cos, NEAREST))
         codes.append(asking[rows] * len(keys) + members[cols])
-    code = np.unique(np.concatenate(codes))
-    pools = np.split(code % max(len(keys), 1), np.searchsorted(code // max(len(keys), 1), np.arange(1, len(undated))))
+    code, n = np.unique(np.concatenate(codes)), max(len(keys), 1)
+    pools = np.split(code % n, np.searchsorted(code // n, np.arange(1, len(undated))))
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
     for at in range(0, len(undated), UNDATED_BATCH):
         new: set[int] = set()
@@ -379,27 +379,32 @@ class _Anchors:
         self.sizes = np.array([len(o) for o in self.own], dtype=np.int64)
         self.column = np.full(n, -1, dtype=np.int64)  # scratch for ``overlaps``: a key's column in the pool, or -1
 
-    def sharers(self, rows: np.ndarray) -> np.ndarray:
-        """Every key holding one of the rare anchors of each of ``rows`` (the row's own key too), as codes
-        place in ``rows`` * number of keys + key; once per anchor shared."""
+    def _rare_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rare anchors of each of ``rows``, one after the other: each one's row (its place in ``rows``),
+        the anchor, and how many keys hold it."""
         mine = [self.own[i] for i in rows.tolist()]
         row = np.repeat(np.arange(len(rows), dtype=np.int64), [len(m) for m in mine])
         mine = np.concatenate(mine) if mine else np.zeros(0, np.int64)
-        counts = self.df[mine]
+        return row, mine, self.df[mine]
+
+    def _holders_of(self, mine: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The keys holding each of the anchors ``mine`` (``counts`` of them each), anchor after anchor."""
         at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return np.repeat(row, counts) * len(self.sizes) + self.holders[at + np.arange(int(counts.sum()))]
+        return self.holders[at + np.arange(int(counts.sum()))]
+
+    def sharers(self, rows: np.ndarray) -> np.ndarray:
+        """Every key holding one of the rare anchors of each of ``rows`` (the row's own key too), as codes
+        place in ``rows`` * number of keys + key; once per anchor shared."""
+        row, mine, counts = self._rare_of(rows)
+        return np.repeat(row, counts) * len(self.sizes) + self._holders_of(mine, counts)
 
     def overlaps(self, rows: np.ndarray, pool: np.ndarray) -> np.ndarray:
         """(len(rows), len(pool)): for each row key and each of ``pool`` (sorted), the idf of the rare anchors
         the two share over the idf of the anchors either has."""
-        mine = [self.own[i] for i in rows.tolist()]
-        row = np.repeat(np.arange(len(rows)), [len(m) for m in mine])
-        mine = np.concatenate(mine) if mine else np.zeros(0, np.int64)
-        counts = self.df[mine]
+        row, mine, counts = self._rare_of(rows)
         if counts.sum() <= self.sizes[pool].sum():
             # few holders: each holder of the rows' anchors, looked up in the pool
-            at = np.repeat(self.start[mine] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-            hits = self.holders[at + np.arange(int(counts.sum()))]
+            hits = self._holders_of(mine, counts)
             self.column[pool] = np.arange(len(pool))
             col = self.column[hits]
             self.column[pool] = -1

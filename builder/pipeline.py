@@ -468,6 +468,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         # with workers in other processes, the encoder starts on the articles of the pairs that passed as
         # soon as EMBED_ARTICLES of them wait (while blocking and the screen go on), in units beside the
         # screen's; the rest, longest first, once every pair is screened
+        passed: list[tuple[str, str]] = []  # the pairs that passed, as their screen units finish
         waiting: list[str] = []  # articles of passed pairs not yet given to an encoder unit, as they come
         taken: set[str] = set()
         early: list[list[tuple[str, int]]] = []  # the encoder units made beside the screen's
@@ -475,6 +476,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         def passing(path: Path) -> None:
             if path.name.startswith("screen-"):
                 for pair in read_all(path):
+                    passed.append(pair)
                     waiting.extend(a for a in pair if a not in taken)
                     taken.update(pair)
 
@@ -502,8 +504,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                                                      screen_and_embed_units(live, where), work / "screen",
                                                      finished=passing)
             early_files = [path for path in screen_files if path.name.startswith("units-")]
-            passed = sorted(pair for path in screen_files if path.name.startswith("screen-")
-                            for pair in read_all(path))
+            passed.sort()
         clock.update(blocking)
         clock["screen"] -= blocking["candidates"]
         del live

@@ -53,7 +53,6 @@ def test_words_looked_up_before_the_lexicon_was_emptied_are_refused() -> None:
         runs(stale)
 
 
-
 @pytest.mark.parametrize("texts", [
     pytest.param([], id="no text"),
     pytest.param([""], id="one empty text: one empty word"),
