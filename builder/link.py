@@ -194,30 +194,18 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     exact, so the same whatever the grouping or the BLAS."""
     chooser = _Chooser(keys)
     with_vector = np.flatnonzero(chooser.has_vector)
+    members = {lang: with_vector[chooser.lang[with_vector] == lang] for lang in np.unique(chooser.lang[with_vector])}
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
-    # each undated article's pool: the articles sharing a rare anchor with it (itself too), and its NEAREST
-    # nearest per other language (its nearest overall are its own language's), for all of them at once,
-    # language by language; as codes (place among the undated) * len(keys) + article
-    codes = [chooser.anchors.sharers(undated)]
-    for lang in np.unique(chooser.lang[with_vector]) if len(undated) else ():
-        members = with_vector[chooser.lang[with_vector] == lang]
-        asking = np.flatnonzero(chooser.has_vector[undated] & (chooser.lang[undated] != lang))
-        cos = chooser.vectors[undated[asking]] @ chooser.vectors[members].T  # exact (see above): as row by row
-        rows, cols = np.nonzero(_nearest(cos, NEAREST))
-        codes.append(asking[rows] * len(keys) + members[cols])
-    code, n = np.unique(np.concatenate(codes)), max(len(keys), 1)
-    pools = np.split(code % n, np.searchsorted(code // n, np.arange(1, len(undated))))
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
     for at in range(0, len(undated), UNDATED_BATCH):
+        batch = undated[at:at + UNDATED_BATCH]
         new: set[int] = set()
-        for group in _groups((pool, 1) for pool in pools[at:at + UNDATED_BATCH]):
-            rows = undated[at:at + UNDATED_BATCH][group.rows]
-            new.update(chooser.choose(rows, group.pool, group.allowed)[0].tolist())
+        for group in _groups((pool, 1) for pool in _undated_pools(chooser, batch, members)):
+            new.update(chooser.choose(batch[group.rows], group.pool, group.allowed)[0].tolist())
         new -= found  # two undated articles may choose each other (from different batches)
         found |= new
         if new:
             yield chooser.pairs(sorted(new))
-    del pools
     by_day: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         if k.day is not None:
@@ -241,6 +229,27 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
         last = days[group.rows[-1]]
         for settled in sorted(d for d in waiting if d <= last):
             yield chooser.pairs(sorted(waiting.pop(settled)))
+
+
+def _undated_pools(chooser: _Chooser, batch: np.ndarray, members: Mapping[int, np.ndarray]) -> list[np.ndarray]:
+    """Each undated article of ``batch``'s pool (sorted): the articles sharing a rare anchor with it (itself too),
+    and its ``NEAREST`` nearest of each other language by vector (``members``: each language's articles with a
+    vector; its nearest overall are its own language's). A batch at a time, and the products in blocks of
+    ``BLOCK_CELLS``, so that memory does not grow with the undated articles times the corpus (its time does: the
+    one part of blocking that is not linear). A row's cosines, exact (see ``candidate_batches``), and so its
+    nearest, do not depend on the rows beside it."""
+    n = max(len(chooser.ids), 1)
+    codes = [chooser.anchors.sharers(batch)]  # as place in ``batch`` * n + article
+    for lang, among in members.items():
+        asking = np.flatnonzero(chooser.has_vector[batch] & (chooser.lang[batch] != lang))
+        step = max(1, BLOCK_CELLS // max(1, len(among)))
+        for start in range(0, len(asking), step):
+            rows = asking[start:start + step]
+            cos = chooser.vectors[batch[rows]] @ chooser.vectors[among].T
+            near, cols = np.nonzero(_nearest(cos, NEAREST))
+            codes.append(rows[near] * n + among[cols])
+    code = np.unique(np.concatenate(codes))
+    return np.split(code % n, np.searchsorted(code // n, np.arange(1, len(batch))))
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,29 @@ def test_candidate_batches_come_as_blocking_settles_them(undated_batch: int, mon
     assert any(day[a] is None and day[b] is None for a, b in pairs)  # pairs two undated articles may both find
 
 
+@pytest.mark.parametrize(("undated_batch", "cells"), [pytest.param(5, 128, id="5 undated a batch, 2 rows a product"),
+                                                      pytest.param(64, 16, id="64 undated a batch, 1 row a product")])
+def test_undated_nearest_in_bounded_products(undated_batch: int, cells: int, monkeypatch) -> None:
+    """An undated article's nearest of each other language are found a batch of undated articles at a time, in
+    products of at most BLOCK_CELLS cosines (or one row), so that memory does not grow with the undated
+    articles times the corpus; the pairs are those of one product over every undated article."""
+    from builder import link
+
+    rng = np.random.default_rng(7)
+    keys = [key(f"a{i:03d}", ["en", "fr", "zh"][i % 3], None if i % 3 == i % 2 else 100 + int(rng.integers(0, 9)),
+                int(rng.integers(0, 8)), tuple(int(x) for x in rng.integers(0, 60, 2))) for i in range(150)]
+    monkeypatch.setattr(link, "UNDATED_BATCH", 1 << 30)
+    monkeypatch.setattr(link, "BLOCK_CELLS", 1 << 30)
+    at_once = list(candidate_pairs(keys))
+    shapes: list[tuple[int, int]] = []
+    nearest = link._nearest
+    monkeypatch.setattr(link, "_nearest", lambda values, k: shapes.append(values.shape) or nearest(values, k))
+    monkeypatch.setattr(link, "UNDATED_BATCH", undated_batch)
+    monkeypatch.setattr(link, "BLOCK_CELLS", cells)
+    assert list(candidate_pairs(keys)) == at_once and len(at_once) > 50
+    assert len(shapes) > 10 and all(rows * cols <= cells or rows == 1 for rows, cols in shapes)
+
+
 @pytest.mark.parametrize("cells", [pytest.param(1 << 12, id="a few days or undated articles a group"),
                                    pytest.param(1 << 30, id="all in one group")])
 def test_choosers_scored_in_groups_choose_as_alone(cells: int, monkeypatch) -> None:
