@@ -59,6 +59,7 @@ from .records import Page
 from .versions import versions
 from .workfile import WorkFile, WorkFiles, pack, read_all
 from .write import JsonListWriter, TableWriter, finish_folder, new_folder
+from .write import warm as warm_writer
 
 SHARD_FILES = 256  # input files per unit of per-document work, at most
 MIN_SHARD_FILES = 16  # ... and at least, unless --shard-files says otherwise
@@ -415,9 +416,14 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
         # 1. the per-document stages, shard by shard; each docs work file's keys are read as soon as its unit
         # is done, while the workers go on with the others
         keys_of: dict[Path, list[tuple[Place, Doc, int]]] = {}
+
+        def docs_done(path: Path) -> None:
+            keys_of[path] = _keys(path)
+            if len(keys_of) == 1 and not executor.in_process:
+                warm_writer()  # here, while the workers are busy: not when the links are written (see warm)
+
         files, ran = run_units(executor, process_shard, units, work / "docs",
-                               progress(len(units)) if progress else None,
-                               finished=lambda path: keys_of.__setitem__(path, _keys(path)))
+                               progress(len(units)) if progress else None, finished=docs_done)
         # 2. keys only: duplicates, candidate pairs
         rejects: list[Reject] = []
         dedupe_keys: list[DedupeKey] = []

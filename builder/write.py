@@ -38,6 +38,13 @@ def to_arrow(table: str, records: Sequence[Mapping]) -> pa.Table:
     return pa.Table.from_pylist(list(records), schema=schema)
 
 
+def warm() -> None:
+    """pyarrow imports pandas, when it is installed, the first time it converts Python objects: some 0.15-0.2 s.
+    A process with time to spare before it writes (the driver, while the workers run the per-document units)
+    calls this, so that neither its own writing nor a writer it forks later waits for that import."""
+    pa.array([0])
+
+
 def shard_paths(table: str, count: int) -> list[str]:
     return [f"{table}/train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 
