@@ -325,7 +325,7 @@ def _places(where: dict[str, Place], batch: Sequence[tuple[str, str]]) -> dict[s
 
 def _named(places: dict[str, tuple]) -> list:
     """What a linking unit's result depends on besides its pairs: where each article's records are."""
-    return sorted((a, *(Path(x).name if isinstance(x, str) else x for x in p)) for a, p in places.items())
+    return sorted((a, *(os.path.basename(x) if isinstance(x, str) else x for x in p)) for a, p in places.items())
 
 
 def _report_entry(article: dict) -> dict:
