@@ -16,11 +16,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """``data`` at ``path`` whole or not at all: written beside it, synced, then renamed over it."""
+def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
+    """``data`` at ``path`` whole or not at all: written beside it, synced (unless ``sync`` is false: then a
+    crash of the machine may leave it torn), then renamed over it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
