@@ -147,30 +147,35 @@ def _anchor_weights(a: Units, b: Units) -> dict[str, float]:
 
 def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dict[str, float]) -> np.ndarray:
     """(len(a), len(b)): the weight of the anchors two units share over the geometric mean of their own
-    weights (anchors of ``w`` only). Summed anchor by anchor in sorted order: the same bits in every process,
-    whatever the order of a set's strings."""
+    weights (anchors of ``w`` only). Summed anchor by anchor in sorted order (``np.bincount`` adds in the order
+    given): the same bits in every process, whatever the order of a set's strings."""
     out = np.zeros((len(a), len(b)))
     names = sorted(w)
     if not names:
         return out
     column = {x: k for k, x in enumerate(names)}
+    weight = np.array([w[x] for x in names])
 
-    def holders(side: Sequence[frozenset[str]]) -> list[list[int]]:
-        """For each anchor of ``names``, the units of ``side`` that hold it."""
-        held: list[list[int]] = [[] for _ in names]
-        for i, s in enumerate(side):
-            for x in s:
-                if x in column:
-                    held[column[x]].append(i)
-        return held
+    def holders(side: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Which anchors of ``names`` the units of ``side`` hold: (anchor, unit) pairs, by anchor then unit."""
+        found = [(column[x], i) for i, s in enumerate(side) for x in s if x in column]
+        pairs = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
 
-    own_a, own_b = np.zeros(len(a)), np.zeros(len(b))
-    for x, ia, ib in zip(names, holders(a), holders(b)):
-        weight = w[x]
-        own_a[ia] += weight
-        own_b[ib] += weight
-        if ia and ib:
-            out[np.ix_(ia, ib)] += weight
+    (anchor_a, unit_a), (anchor_b, unit_b) = holders(a), holders(b)
+    def summed(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+        """The weights summed by place, each place's in the order given (float64 even when there are none)."""
+        return np.bincount(at, weights=weights, minlength=size).astype(np.float64, copy=False)
+
+    own_a, own_b = summed(unit_a, weight[anchor_a], len(a)), summed(unit_b, weight[anchor_b], len(b))
+    # every (unit of a, unit of b) that share an anchor, anchor by anchor: each of a's holders of an anchor
+    # with each of b's
+    count_b = np.bincount(anchor_b, minlength=len(names))
+    start_b = np.cumsum(count_b) - count_b
+    times = count_b[anchor_a]
+    first = np.repeat(start_b[anchor_a] - (np.cumsum(times) - times), times) + np.arange(int(times.sum()))
+    cells = np.repeat(unit_a, times) * len(b) + unit_b[first]
+    out = summed(cells, np.repeat(weight[anchor_a], times), out.size).reshape(out.shape)
     scale = np.sqrt(own_a[:, None] * own_b[None, :])
     return np.divide(out, scale, out=np.zeros_like(out), where=scale > 0)
 

@@ -290,6 +290,9 @@ def test_the_programme_takes_the_beads_taken_cell_by_cell(seed: int) -> None:
     pytest.param([{"x", "z"}], [{"x", "q"}], {"x": 1.0}, [[1.0]], id="anchors outside the weights count for nothing"),
     pytest.param([{"x"}, set()], [{"y"}, {"x"}], {"x": 1.0, "y": 1.0}, [[0.0, 1.0], [0.0, 0.0]],
                  id="a unit without anchors: zero, not a division by zero"),
+    pytest.param([{"x"}, {"x", "y"}, set()], [{"y"}, {"x"}, {"x"}], {"x": 1.0, "y": 2.0},
+                 [[0.0, 1.0, 1.0], [2.0 / 6.0 ** 0.5, 1.0 / 3.0 ** 0.5, 1.0 / 3.0 ** 0.5], [0.0, 0.0, 0.0]],
+                 id="an anchor held by several units of each side: every pair of its holders"),
     pytest.param([{"x"}], [{"x"}], {}, [[0.0]], id="no weights"),
     pytest.param([], [{"x"}], {"x": 1.0}, np.zeros((0, 1)), id="no units on one side"),
 ])
