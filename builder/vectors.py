@@ -126,7 +126,7 @@ def _network_files() -> tuple[Path, Path, Path, Path]:
     """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped), the other
     arrays (.npz), named by the package's weights (read once per process), the onnxruntime models of its
     integer products (.npz of serialized models: building them needs the onnx package, loading them not), and
-    the first layer of every piece (393 MB .npy, memory-mapped: ``Network.first_layers``)."""
+    the first layer of every piece (393 MB .npy, its rows read as they are needed: ``Network.first_layers``)."""
     from .encoder import FIRST_RECIPE, INT8_RECIPE
 
     digest = _weights_digest()
@@ -185,6 +185,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
         setattr(network, name, [items[i] for i in sorted(items)])
     network.table = np.asarray(np.load(table_file, mmap_mode="r"))
     network.sp, network.threads = sp, 1
+    network.forget()
     if not models_file.is_file():
         models = network.int8_models()
         _cache_file(models_file, lambda f: np.savez(f, **{k: np.frombuffer(v, np.uint8) for k, v in models.items()}))
@@ -192,7 +193,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
         network.models = {name: z[name].tobytes() for name in z.files}
     if not first_file.is_file():
         _cache_rows(first_file, (len(network.table), network.proj_W.shape[1]), lambda rows: network.first_layers(rows))
-    network.first = np.asarray(np.load(first_file, mmap_mode="r"))  # a plain ndarray view of the map
+    network.first_path = str(first_file)
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
 

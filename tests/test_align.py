@@ -120,7 +120,8 @@ def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeyp
     assert sorted(name[-4:] for name in names) == [".npy", ".npy", ".npz", ".npz"]
     assert any("-first-" in name for name in names) and not any(name.startswith(".") for name in names)
     cached = vectors.encoder_network(sp)  # from the cache
-    assert all(isinstance(a, np.ndarray) and not a.flags.owndata for a in (cached.table, cached.first))  # mapped
+    assert isinstance(cached.table, np.ndarray) and not cached.table.flags.owndata  # mapped, not read
+    assert cached.first_path == first.first_path and cached.first_path.startswith(str(tmp_path))
     assert cached.models == first.int8_models() and len(cached.models) == 6
     ours = first.encode(texts)
     assert np.array_equal(cached.encode(texts), ours)
@@ -189,19 +190,47 @@ def test_an_embedding_does_not_depend_on_the_texts_beside_it(tokens: int, head_b
 
 
 def test_the_encoders_cached_first_layer_is_each_pieces_block_worked_out_alone() -> None:
-    """The first layer of every piece is worked out once per machine, ``BLOCK`` consecutive pieces at a time,
-    and looked up (``builder.encoder.Network.first_layers``): a piece's row must be the bits of its block worked
-    out with nothing else in it, or what a text embeds would depend on its neighbours in the vocabulary."""
+    """The first layer of every piece is worked out once per machine, ``BLOCK`` consecutive pieces at a time
+    (``builder.encoder.Network.first_layers``), and read from there: a piece's row must be the bits of its
+    block worked out with nothing else in it, or what a text embeds would depend on its neighbours in the
+    vocabulary."""
     import numpy as np
 
     from builder import vectors
 
     network = vectors.encoder_network(vectors.tokenizer())
-    assert network.first is not None and network.first.shape == (len(network.table), 768)
-    pieces = np.unique(np.random.default_rng(4).integers(0, len(network.table), 200))
-    pieces = np.concatenate([[0, len(network.table) - 1], pieces])  # the first and the last (a short block)
-    alone = np.concatenate([network._compute(pieces[k:k + 1]) for k in range(len(pieces))])
-    assert np.array_equal(network.first[pieces], alone)
+    assert network.first_path is not None
+    size = len(network.table)
+    pieces = np.concatenate([[0, size - 1], np.random.default_rng(4).integers(0, size, 200)])  # + the last block
+    alone = np.concatenate([network._compute(np.array([p])) for p in pieces])
+    assert np.array_equal(network.first_layer(pieces), alone)
+    assert network._first is not None and network._used == len(np.unique(pieces))  # read, and kept
+
+
+@pytest.mark.parametrize(("before", "kept", "forgets", "keeps"), [
+    pytest.param([], 32_768, 0, True, id="nothing kept yet"),
+    pytest.param(FR + EN[::-1], 32_768, 0, True, id="other texts' pieces kept first"),
+    pytest.param(FR, 120, 1, True, id="rows forgotten when the kept ones are full"),  # 97 kept, then 70 of 86 new
+    pytest.param([], 10, 0, False, id="more new pieces in a batch than can be kept"),
+])
+def test_the_encoders_kept_first_layer_gives_the_same_bits(before: list[str], kept: int, forgets: int, keeps: bool,
+                                                           monkeypatch) -> None:
+    """A piece's first layer is kept per process (``builder.encoder.Network``); what the network embeds must
+    not depend on what it met before, or the output would depend on which units a worker ran."""
+    import numpy as np
+
+    from builder import encoder, vectors
+
+    texts = EN + ["", "1234 5678", "これは日本語の文です。" * 6]
+    expected = vectors.encoder_network(vectors.tokenizer()).encode(texts)  # a fresh network
+    monkeypatch.setattr(encoder, "KEPT", kept)
+    network = vectors.encoder_network(vectors.tokenizer())
+    forgot = []
+    monkeypatch.setattr(network, "forget", lambda: forgot.append(1) or encoder.Network.forget(network))
+    for text in before:  # one text a batch
+        network.encode([text])
+    assert np.array_equal(network.encode(texts), expected)
+    assert len(forgot) >= forgets and bool(network._used) == keeps
 
 
 @pytest.mark.parametrize("text", [
