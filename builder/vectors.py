@@ -192,7 +192,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     with np.load(models_file, allow_pickle=False) as z:
         network.models = {name: z[name].tobytes() for name in z.files}
     if not first_file.is_file():
-        _cache_rows(first_file, (len(network.table), network.proj_W.shape[1]), lambda rows: network.first_layers(rows))
+        _cache_rows(first_file, (len(network.table), network.proj_W.shape[1]), network.first_layers)
     network.first_path = str(first_file)
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
