@@ -149,10 +149,9 @@ def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dic
     """(len(a), len(b)): the weight of the anchors two units share over the geometric mean of their own
     weights (anchors of ``w`` only). Summed anchor by anchor in sorted order (``np.bincount`` adds in the order
     given): the same bits in every process, whatever the order of a set's strings."""
-    out = np.zeros((len(a), len(b)))
     names = sorted(w)
     if not names:
-        return out
+        return np.zeros((len(a), len(b)))
     column = {x: k for k, x in enumerate(names)}
     weight = np.array([w[x] for x in names])
 
@@ -162,11 +161,11 @@ def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dic
         pairs = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
         return pairs[:, 0], pairs[:, 1]
 
-    (anchor_a, unit_a), (anchor_b, unit_b) = holders(a), holders(b)
     def summed(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
         """The weights summed by place, each place's in the order given (float64 even when there are none)."""
         return np.bincount(at, weights=weights, minlength=size).astype(np.float64, copy=False)
 
+    (anchor_a, unit_a), (anchor_b, unit_b) = holders(a), holders(b)
     own_a, own_b = summed(unit_a, weight[anchor_a], len(a)), summed(unit_b, weight[anchor_b], len(b))
     # every (unit of a, unit of b) that share an anchor, anchor by anchor: each of a's holders of an anchor
     # with each of b's
@@ -175,7 +174,7 @@ def _anchor_sim(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], w: dic
     times = count_b[anchor_a]
     first = np.repeat(start_b[anchor_a] - (np.cumsum(times) - times), times) + np.arange(int(times.sum()))
     cells = np.repeat(unit_a, times) * len(b) + unit_b[first]
-    out = summed(cells, np.repeat(weight[anchor_a], times), out.size).reshape(out.shape)
+    out = summed(cells, np.repeat(weight[anchor_a], times), len(a) * len(b)).reshape(len(a), len(b))
     scale = np.sqrt(own_a[:, None] * own_b[None, :])
     return np.divide(out, scale, out=np.zeros_like(out), where=scale > 0)
 

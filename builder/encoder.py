@@ -54,6 +54,7 @@ ROW_LEVELS = 127  # an input row's largest value becomes this
 INT8_RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the models' cache file
 FIRST_RECIPE = f"first layer v1 block={BLOCK}"  # names the first layer's cache file
 _WIDTH = len(_ORDERS) * _CNN_DIM  # the first layer's output: the three branches' inputs side by side
+FIRST_SHAPE = (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH)  # the first layer of every piece of the vocabulary
 
 
 def int8_model(w: np.ndarray) -> bytes:
@@ -120,7 +121,7 @@ class Network(NumpyBackend):
 
     def forget(self) -> None:
         """Drop every kept row."""
-        self._slot = np.full(_NUM_CHUNKS * _VOCAB_ROWS, -1, dtype=np.int64)  # piece -> its row, or -1
+        self._slot = np.full(FIRST_SHAPE[0], -1, dtype=np.int64)  # piece -> its row, or -1
         self._rows = np.empty((KEPT, _WIDTH), dtype=np.float32)  # untouched pages cost no memory
         self._used = 0
 
@@ -143,28 +144,30 @@ class Network(NumpyBackend):
     def first_layers(self, out: np.ndarray | None = None) -> np.ndarray:
         """(pieces of the vocabulary, 768) float32: each piece's projected, layer-normed embedding, worked out
         ``BLOCK`` consecutive pieces at a time (into ``out`` when given: a memory-mapped file)."""
-        size = _NUM_CHUNKS * _VOCAB_ROWS
-        out = np.empty((size, _WIDTH), dtype=np.float32) if out is None else out
-        for at in range(0, size, BLOCK):
-            out[at:at + BLOCK] = self._compute(np.arange(at, min(at + BLOCK, size)))
+        out = np.empty(FIRST_SHAPE, dtype=np.float32) if out is None else out
+        self._computed(np.arange(FIRST_SHAPE[0]), out)
         return out
+
+    def _computed(self, pieces: np.ndarray, out: np.ndarray) -> None:
+        """The first layer of ``pieces`` into ``out``, worked out ``BLOCK`` of them at a time."""
+        for at in range(0, len(pieces), BLOCK):
+            out[at:at + BLOCK] = self._compute(pieces[at:at + BLOCK])
 
     def _fill(self, pieces: np.ndarray, out: np.ndarray) -> None:
         """The first layer of ``pieces`` (distinct) into ``out``: read from ``first_path``, else computed."""
         if self.first_path is None:
-            for at in range(0, len(pieces), BLOCK):
-                out[at:at + BLOCK] = self._compute(pieces[at:at + BLOCK])
+            self._computed(pieces, out)
             return
         if self._first is None:  # (a process forked after this reads through the same descriptor: no offset kept)
-            shape = (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH)
             try:
                 rows = np.load(self.first_path, mmap_mode="r")  # only to check the shape and find the rows
             except (OSError, ValueError) as err:
                 raise CacheError(f"{self.first_path}: not a table of the encoder's first layer ({err}); delete "
                                  "it and it is made again") from None
-            if rows.shape != shape or rows.dtype != np.float32:
+            if rows.shape != FIRST_SHAPE or rows.dtype != np.float32:
                 raise CacheError(f"{self.first_path}: {rows.shape} rows of {rows.dtype}, not the first layer of "
-                                 f"{shape[0]} pieces ({shape}, float32); delete it and it is made again")
+                                 f"{FIRST_SHAPE[0]} pieces ({FIRST_SHAPE}, float32); delete it and it is made "
+                                 "again")
             self._first = os.open(self.first_path, os.O_RDONLY), int(rows.offset)
         fd, start = self._first
         width = _WIDTH * 4

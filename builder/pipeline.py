@@ -499,7 +499,7 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
                     yield embed_unit_of(f"units-a{len(early) - 1:06d}", batch)
 
         def embed_unit_of(name: str, batch: list[tuple[str, int]]) -> Unit:
-            return Unit(name, fingerprint(stamp, [(Path(p).name, i) for p, i in batch]), ("embed", batch))
+            return Unit(name, fingerprint(stamp, [(os.path.basename(p), i) for p, i in batch]), ("embed", batch))
 
         with lap(clock, "screen"):
             if executor.in_process:  # one after the other anyway: the screen's time apart from the encoder's

