@@ -7,7 +7,9 @@ Three steps, so that the cost grows with the corpus, not with its square:
    for the screen (a static vector and a length per paragraph). No full encoder.
 2. ``candidate_batches``: blocking on keys only. An article meets articles in other languages dated within
    ``WINDOW`` days of it; an undated one meets those sharing a rare anchor and, in each other language, its
-   ``NEAREST`` nearest by document vector. Of these it keeps, per other language, the ``PER_LANG`` best by a
+   ``NEAREST`` nearest by document vector less its language's mean (among all of them in a language of at
+   most ``EXACT_UP_TO`` articles, else among those ``builder.nearest``'s trees give it, so that its cost does not
+   grow with the corpus). Of these it keeps, per other language, the ``PER_LANG`` best by a
    cheap key score. The pairs come as they are settled (the undated articles' first, then day by day), so
    that the screen can start at once.
 3. ``screen``: each candidate pair's best monotone path through its paragraphs' static likeness (cosine and
@@ -30,7 +32,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import digests, lexicon, vectors
+from . import digests, lexicon, nearest, vectors
 from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
 from .lexicon import Words
 from .vectors import DIMS
@@ -39,7 +41,10 @@ WINDOW = 3  # days between the dates of two translations
 PER_LANG = 2  # candidates kept per article and other language
 MAX_DF = 64  # anchors in more articles than this do not block
 NEAREST = 4  # an undated article also meets this many articles of each other language, nearest by vector
+EXACT_UP_TO = 2048  # ... among all of them in a language of at most this many articles; else among those of
+# the leaves it reaches in the language's trees (``builder.nearest``: approximate, but linear)
 UNDATED_BATCH = 64  # undated articles whose pairs are handed to the screen together
+UNDATED_CHUNK = 8192  # undated articles whose nearest are found together (the more, the more share a leaf)
 LINK_SCORE = 0.435  # an article pair links when its aligned paragraphs cover at least this (score-weighted)
 MERGE_WEIGHT = 0.8  # a 2-1 or 1-2 bead is weaker evidence of translation than a 1-1 bead
 LINK_SCORE_NO_MODEL = 0.6  # the same without embeddings: anchors and lengths alone separate less
@@ -196,11 +201,17 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     with_vector = np.flatnonzero(chooser.has_vector)
     members = {lang: with_vector[chooser.lang[with_vector] == lang] for lang in np.unique(chooser.lang[with_vector])}
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
+    forests = {lang: chooser.forest(among) for lang, among in members.items()} if len(undated) else {}
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
+    pools: list[np.ndarray] = []
     for at in range(0, len(undated), UNDATED_BATCH):
         batch = undated[at:at + UNDATED_BATCH]
+        if not pools:  # the nearest of UNDATED_CHUNK undated articles at a time: the more, the fewer products
+            chunk = -(-UNDATED_CHUNK // UNDATED_BATCH) * UNDATED_BATCH  # whole batches
+            pools = _undated_pools(chooser, undated[at:at + chunk], members, forests)
+        mine, pools = pools[:len(batch)], pools[len(batch):]
         new: set[int] = set()
-        for group in _groups((pool, 1) for pool in _undated_pools(chooser, batch, members)):
+        for group in _groups((pool, 1) for pool in mine):
             new.update(chooser.choose(batch[group.rows], group.pool, group.allowed)[0].tolist())
         new -= found  # two undated articles may choose each other (from different batches)
         found |= new
@@ -231,23 +242,24 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
             yield chooser.pairs(sorted(waiting.pop(settled)))
 
 
-def _undated_pools(chooser: _Chooser, batch: np.ndarray, members: Mapping[int, np.ndarray]) -> list[np.ndarray]:
+def _undated_pools(chooser: _Chooser, batch: np.ndarray, members: Mapping[int, np.ndarray],
+                   forests: Mapping[int, nearest.Forest]) -> list[np.ndarray]:
     """Each undated article of ``batch``'s pool (sorted): the articles sharing a rare anchor with it (itself too),
-    and its ``NEAREST`` nearest of each other language by vector (``members``: each language's articles with a
-    vector; its nearest overall are its own language's). A batch at a time, and the products in blocks of
-    ``BLOCK_CELLS``, so that memory does not grow with the undated articles times the corpus (its time does: the
-    one part of blocking that is not linear). A row's cosines, exact (see ``candidate_batches``), and so its
+    and its ``NEAREST`` nearest of each other language by centered vector (``members``: each language's articles
+    with a vector; its nearest overall are its own language's), found by that language's forest
+    (``_Chooser.forest``). In blocks of at most ``BLOCK_CELLS`` likenesses, so that memory does not grow with
+    the undated articles times the corpus. A row's likenesses, exact (see ``candidate_batches``), and so its
     nearest, do not depend on the rows beside it."""
     n = max(len(chooser.ids), 1)
     codes = [chooser.anchors.sharers(batch)]  # as place in ``batch`` * n + article
     for lang, among in members.items():
         asking = np.flatnonzero(chooser.has_vector[batch] & (chooser.lang[batch] != lang))
-        step = max(1, BLOCK_CELLS // max(1, len(among)))
+        forest = forests[lang]
+        step = max(1, BLOCK_CELLS // forest.width)
         for start in range(0, len(asking), step):
             rows = asking[start:start + step]
-            cos = chooser.vectors[batch[rows]] @ chooser.vectors[among].T
-            near, cols = np.nonzero(_nearest(cos, NEAREST))
-            codes.append(rows[near] * n + among[cols])
+            near, item = forest.nearest(chooser.centered[batch[rows]], NEAREST)
+            codes.append(rows[near] * n + among[item])
     code = np.unique(np.concatenate(codes))
     return np.split(code % n, np.searchsorted(code // n, np.arange(1, len(batch))))
 
@@ -292,17 +304,6 @@ def _group(first: int, choosers: Sequence[tuple[np.ndarray, int]]) -> _Group:
     return _Group(list(range(first, first + len(choosers))), union, allowed)
 
 
-def _nearest(values: np.ndarray, k: int) -> np.ndarray:
-    """Mask of each row's ``k`` largest values, ties to the lower index: the set that
-    ``argsort(-values, stable)[:, :k]`` takes, in linear time."""
-    if values.shape[1] <= k:
-        return np.ones(values.shape, dtype=bool)
-    cut = -np.partition(-values, k - 1, axis=1)[:, k - 1:k]  # each row's k-th largest
-    above = values > cut
-    ties = values == cut
-    return above | (ties & (np.cumsum(ties, axis=1) <= k - above.sum(axis=1, keepdims=True)))
-
-
 BLOCK_CELLS = 1 << 20  # article x pool scores computed at once, at most (unless one article's pool is larger)
 GROUP_CELLS = 1 << 17  # scores of several days' (or undated articles') choosers computed together, at most
 
@@ -324,6 +325,14 @@ class _Chooser:
         self.id_rank = np.argsort(by_rank, kind="stable")  # an article's place in the order of the ids
         self.by_rank = [self.ids[i] for i in by_rank.tolist()]  # the ids in order
         self.day = np.array([-1 if k.day is None else k.day for k in keys], dtype=np.int64)
+        self.centered, self.norm = _centered(self.vectors, self.lang, self.has_vector)
+
+    def forest(self, among: np.ndarray) -> nearest.Forest:
+        """A forest over the centered vectors of ``among`` (sorted): one leaf of them all, the exact search,
+        when they are at most ``EXACT_UP_TO``."""
+        exact = len(among) <= EXACT_UP_TO
+        return nearest.Forest(self.centered[among], self.norm[among], self.id_rank[among],
+                              trees=1 if exact else nearest.TREES, leaf=max(1, len(among)) if exact else nearest.LEAF)
 
     def choose(self, rows: np.ndarray, pool: np.ndarray, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -364,6 +373,22 @@ class _Chooser:
         """The article id pairs (lower first) of pair codes from ``choose``; sorted codes give sorted pairs."""
         n = len(self.ids)
         return [(self.by_rank[c // n], self.by_rank[c % n]) for c in codes]
+
+
+def _centered(vectors: np.ndarray, lang: np.ndarray, has_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's vector less its language's mean, rounded to float16 (held in float64), and its norm.
+    A language's vectors share a direction of their own (its words' pieces); without it, an article's nearest
+    in another language are more often its translations (on 24,000 pages of ``benchmarks/corpus.py``, an
+    undated article's translation was among its 4 nearest 68 times of 92, against 52). Exact, so the same on
+    every machine: the float16 values are whole multiples of 2**-24, summed as integers; the dots of float16
+    values are exact, and each norm is the square root of one."""
+    centered = np.zeros_like(vectors)
+    for other in np.unique(lang[has_vector]).tolist():
+        rows = np.flatnonzero(has_vector & (lang == other))
+        total = (vectors[rows] * 2.0 ** 24).astype(np.int64).sum(axis=0)
+        mean = total / len(rows) / 2.0 ** 24
+        centered[rows] = (vectors[rows] - mean).astype(np.float16)
+    return centered, np.sqrt(np.einsum("ij,ij->i", centered, centered))
 
 
 class _Anchors:

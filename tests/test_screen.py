@@ -21,7 +21,6 @@ from builder.link import (
     VECTOR_CHARS,
     LinkKey,
     Sketch,
-    _nearest,
     _opening,
     candidate_batches,
     candidate_pairs,
@@ -30,6 +29,7 @@ from builder.link import (
     screen_cover,
     screened,
 )
+from builder.nearest import top
 from builder.workfile import WorkFile, WorkFiles, pack
 
 
@@ -205,8 +205,10 @@ def test_undated_nearest_in_bounded_products(undated_batch: int, cells: int, mon
     monkeypatch.setattr(link, "BLOCK_CELLS", 1 << 30)
     at_once = list(candidate_pairs(keys))
     shapes: list[tuple[int, int]] = []
-    nearest = link._nearest
-    monkeypatch.setattr(link, "_nearest", lambda values, k: shapes.append(values.shape) or nearest(values, k))
+    from builder import nearest
+
+    top = nearest.top
+    monkeypatch.setattr(nearest, "top", lambda values, k: shapes.append(values.shape) or top(values, k))
     monkeypatch.setattr(link, "UNDATED_BATCH", undated_batch)
     monkeypatch.setattr(link, "BLOCK_CELLS", cells)
     assert list(candidate_pairs(keys)) == at_once and len(at_once) > 50
@@ -239,10 +241,10 @@ def test_choosers_scored_in_groups_choose_as_alone(cells: int, monkeypatch) -> N
     pytest.param([[0.1, 0.4, 0.4, 0.4, 0.0], [0.4, 0.1, 0.4, 0.0, 0.4]], 2, id="ties across the cut, row by row"),
     pytest.param([[0.3, 0.1]], 5, id="fewer values than k"),
 ])
-def test_nearest_takes_a_stable_argsort_prefix(values: list[list[float]], k: int) -> None:
+def test_top_takes_a_stable_argsort_prefix(values: list[list[float]], k: int) -> None:
     v = np.array(values)
     expected = [sorted(row[:k]) for row in np.argsort(-v, axis=1, kind="stable").tolist()]
-    assert [np.flatnonzero(row).tolist() for row in _nearest(v, k)] == expected
+    assert [np.flatnonzero(row).tolist() for row in top(v, k)] == expected
 
 
 TEXTS = ["Le siège de la BCE à Francfort", "", "La Banque centrale européenne a relevé ses taux  deux fois.",
