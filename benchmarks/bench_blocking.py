@@ -1,9 +1,10 @@
 """Blocking's growth with the corpus, on synthetic blocking keys (no pages, no builds).
 
 Blocking (``builder.link.candidate_batches``) runs in the driver over the keys of the whole corpus. A dated
-page meets the pages dated within ``WINDOW`` days of it; an undated one meets every page of each other
-language (its nearest by document vector). So its time should grow with the corpus when every page is dated,
-and faster when a share of the pages is undated. This prints, for N and 4N keys, with every page dated and
+page meets the pages dated within ``WINDOW`` days of it (so its time grows with the pages a day, and the keys
+here span one year whatever their number); an undated one meets its nearest by document vector in each other
+language, among every page of a language of at most ``EXACT_UP_TO`` pages, else among the leaves of
+``builder.nearest``'s trees. This prints, for N and 4N keys, with every page dated and
 with a share undated: the seconds, the process's peak memory, the pairs found, and the growth factor of each
 (4N against N; the issue's target for a build is 4.6x). Each case runs in a process of its own, so that its
 peak memory is its own, with one BLAS thread as in a build. The keys themselves grow with the corpus (the
