@@ -12,8 +12,8 @@ its square. The nearest it finds are the true nearest most of the time, not alwa
 "Large corpora" for the recall measured).
 
 Every product is of float16 values held in float64 (the vectors, and the lines rounded to float16), so it
-is exact, the same whatever the BLAS; ties go to the lower id rank. So a forest depends only on the
-articles, not on their order nor on the machine.
+is exact, the same whatever the BLAS; a split's ties go to the lower id rank, and equal likenesses to the
+lower item. So the trees depend only on the articles, not on their order nor on the machine.
 """
 
 from __future__ import annotations
