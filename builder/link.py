@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -203,20 +204,20 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
     forests = {lang: chooser.forest(among) for lang, among in members.items()} if len(undated) else {}
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
-    pools: list[np.ndarray] = []
-    for at in range(0, len(undated), UNDATED_BATCH):
-        batch = undated[at:at + UNDATED_BATCH]
-        if not pools:  # the nearest of UNDATED_CHUNK undated articles at a time: the more, the fewer products
-            chunk = -(-UNDATED_CHUNK // UNDATED_BATCH) * UNDATED_BATCH  # whole batches
-            pools = _undated_pools(chooser, undated[at:at + chunk], members, forests)
-        mine, pools = pools[:len(batch)], pools[len(batch):]
-        new: set[int] = set()
-        for group in _groups((pool, 1) for pool in mine):
-            new.update(chooser.choose(batch[group.rows], group.pool, group.allowed)[0].tolist())
-        new -= found  # two undated articles may choose each other (from different batches)
-        found |= new
-        if new:
-            yield chooser.pairs(sorted(new))
+    # the nearest of UNDATED_CHUNK undated articles at a time (the more, the fewer products), in whole batches
+    chunk = -(-UNDATED_CHUNK // UNDATED_BATCH) * UNDATED_BATCH
+    for start in range(0, len(undated), chunk):
+        part = undated[start:start + chunk]
+        pools = _undated_pools(chooser, part, members, forests)
+        for at in range(0, len(part), UNDATED_BATCH):
+            batch = part[at:at + UNDATED_BATCH]
+            new: set[int] = set()
+            for group in _groups((pool, 1) for pool in pools[at:at + UNDATED_BATCH]):
+                new.update(chooser.choose(batch[group.rows], group.pool, group.allowed)[0].tolist())
+            new -= found  # two undated articles may choose each other (from different batches)
+            found |= new
+            if new:
+                yield chooser.pairs(sorted(new))
     by_day: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         if k.day is not None:
@@ -251,6 +252,7 @@ def _undated_pools(chooser: _Chooser, batch: np.ndarray, members: Mapping[int, n
     the undated articles times the corpus. A row's likenesses, exact (see ``candidate_batches``), and so its
     nearest, do not depend on the rows beside it."""
     n = max(len(chooser.ids), 1)
+    centered = chooser.centered[0]
     codes = [chooser.anchors.sharers(batch)]  # as place in ``batch`` * n + article
     for lang, among in members.items():
         asking = np.flatnonzero(chooser.has_vector[batch] & (chooser.lang[batch] != lang))
@@ -258,7 +260,7 @@ def _undated_pools(chooser: _Chooser, batch: np.ndarray, members: Mapping[int, n
         step = max(1, BLOCK_CELLS // forest.width)
         for start in range(0, len(asking), step):
             rows = asking[start:start + step]
-            near, item = forest.nearest(chooser.centered[batch[rows]], NEAREST)
+            near, item = forest.nearest(centered[batch[rows]], NEAREST)
             codes.append(rows[near] * n + among[item])
     code = np.unique(np.concatenate(codes))
     return np.split(code % n, np.searchsorted(code // n, np.arange(1, len(batch))))
@@ -325,13 +327,18 @@ class _Chooser:
         self.id_rank = np.argsort(by_rank, kind="stable")  # an article's place in the order of the ids
         self.by_rank = [self.ids[i] for i in by_rank.tolist()]  # the ids in order
         self.day = np.array([-1 if k.day is None else k.day for k in keys], dtype=np.int64)
-        self.centered, self.norm = _centered(self.vectors, self.lang, self.has_vector)
+
+    @cached_property
+    def centered(self) -> tuple[np.ndarray, np.ndarray]:
+        """``_centered``: worked out when first asked for, since only the undated articles' search needs it."""
+        return _centered(self.vectors, self.lang, self.has_vector)
 
     def forest(self, among: np.ndarray) -> nearest.Forest:
         """A forest over the centered vectors of ``among`` (sorted): one leaf of them all, the exact search,
         when they are at most ``EXACT_UP_TO``."""
         exact = len(among) <= EXACT_UP_TO
-        return nearest.Forest(self.centered[among], self.norm[among], self.id_rank[among],
+        centered, norm = self.centered
+        return nearest.Forest(centered[among], norm[among], self.id_rank[among],
                               trees=1 if exact else nearest.TREES, leaf=max(1, len(among)) if exact else nearest.LEAF)
 
     def choose(self, rows: np.ndarray, pool: np.ndarray, allowed: np.ndarray | None = None

@@ -55,14 +55,17 @@ def _tree(vectors: np.ndarray, rank: np.ndarray, salt: int, leaf: int) -> _Tree:
     children: list[list[int]] = []
     leaf_of: list[int] = []
     leaves: list[np.ndarray] = []
-    todo = [(0, np.arange(len(vectors), dtype=np.int64))]  # (node, its items)
+
+    def new_node() -> int:
+        lines.append(np.zeros(vectors.shape[1]))
+        thresholds.append(0.0)
+        children.append([-1, -1])
+        leaf_of.append(-1)
+        return len(lines) - 1
+
+    todo = [(new_node(), np.arange(len(vectors), dtype=np.int64))]  # (node, its items)
     while todo:
         node, items = todo.pop()
-        while len(lines) <= node:
-            lines.append(np.zeros(vectors.shape[1]))
-            thresholds.append(0.0)
-            children.append([-1, -1])
-            leaf_of.append(-1)
         if len(items) <= leaf:
             leaf_of[node] = len(leaves)
             leaves.append(np.sort(items))
@@ -75,13 +78,8 @@ def _tree(vectors: np.ndarray, rank: np.ndarray, salt: int, leaf: int) -> _Tree:
         order = np.lexsort((rank[items], projection))
         half = len(items) // 2
         lines[node], thresholds[node] = line, float(projection[order[half]])
-        first = len(lines)
-        children[node] = [first, first + 1]
-        lines += [np.zeros(vectors.shape[1])] * 2
-        thresholds += [0.0, 0.0]
-        children += [[-1, -1], [-1, -1]]
-        leaf_of += [-1, -1]
-        todo += [(first + 1, items[order[half:]]), (first, items[order[:half]])]
+        children[node] = [new_node(), new_node()]
+        todo += [(children[node][1], items[order[half:]]), (children[node][0], items[order[:half]])]
     padded = np.full((len(leaves), leaf), -1, dtype=np.int64)
     for k, items in enumerate(leaves):
         padded[k, :len(items)] = items
