@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -189,16 +191,22 @@ def test_an_embedding_does_not_depend_on_the_texts_beside_it(tokens: int, head_b
     assert np.array_equal(network.encode([texts[i] for i in order]), alone[order])
 
 
-def test_the_encoders_cached_first_layer_is_each_pieces_block_worked_out_alone() -> None:
+@pytest.mark.parametrize("advise", [pytest.param(True, id="rows announced to the kernel first"),
+                                    pytest.param(False, id="rows read one by one")])
+def test_the_encoders_cached_first_layer_is_each_pieces_block_worked_out_alone(advise, monkeypatch) -> None:
     """The first layer of every piece is worked out once per machine, ``BLOCK`` consecutive pieces at a time
     (``builder.encoder.Network.first_layers``), and read from there: a piece's row must be the bits of its
     block worked out with nothing else in it, or what a text embeds would depend on its neighbours in the
     vocabulary."""
     import numpy as np
 
-    from builder import vectors
+    from builder import encoder, vectors
 
+    if advise and not hasattr(os, "posix_fadvise"):
+        pytest.skip("no posix_fadvise here")
+    monkeypatch.setattr(encoder, "ADVISE", advise)
     network = vectors.encoder_network(vectors.tokenizer())
+    network.forget()
     assert network.first_path is not None
     size = len(network.table)
     pieces = np.concatenate([[0, size - 1], np.random.default_rng(4).integers(0, size, 200)])  # + the last block
