@@ -9,7 +9,8 @@ a share of the pages in translation groups) plus the seeds. For each size, in th
 
 Each runs as a subprocess: wall time, peak RSS of the largest single process (``ru_maxrss`` from
 ``wait4``: for a pool of workers it is the largest one process, not the sum) and the peak of the RSS and
-PSS summed over every process of the run (sampled from /proc every 50 ms). Prints pages/s and MB/s per
+PSS summed over every process of the run (sampled from /proc: the RSS every 50 ms, the PSS every 0.5 s, whose
+reading costs the build's cores far more). Prints pages/s and MB/s per
 stage (from the build's timings file) and in total, and checks the targets of the issue: growth for 4x the
 pages, cost against the reference, speed-up with 2 workers, memory growth, and each of validation,
 Parquet writing and linking under a third of the total.
@@ -56,6 +57,7 @@ TARGET_SHARE = 1 / 3  # validation, Parquet writing and linking each under a thi
 SHARE_STAGES = (("validation", ("validate",)), ("Parquet writing", ("write",)),
                 ("linking", ("candidates", "screen", "link")))  # linking: blocking, the screen, encoder and aligner
 SAMPLE_EVERY = 0.05
+PSS_EVERY = 10  # samples: the PSS every half second (see Sampler)
 PIPELINE_ORDER = ("load model", "read", "split", "parse", "normalize", "identify", "keys", "dedupe", "candidates",
                   "screen", "link", "validate", "write", "card")
 
@@ -112,8 +114,35 @@ def reference(corpus: Path, out: Path) -> dict:
 
 # ---------------------------------------------------------------- measuring a subprocess
 
+def _children(pid: int) -> list[int] | None:
+    """The children of ``pid`` from ``/proc/PID/task/*/children`` (None where the kernel has no such file)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                found += map(int, f.read().split())
+    except FileNotFoundError:
+        return None if not os.path.isdir(f"/proc/{pid}") else found
+    except OSError:
+        pass
+    return found
+
+
 def _tree(root: int) -> list[int]:
-    """``root`` and every process descending from it."""
+    """``root`` and every process descending from it: through each process's children files (a few reads),
+    else from the parent of every process of the machine."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        kids = _children(pid)
+        if kids is None:
+            return _tree_by_scan(root)
+        found.append(pid)
+        todo.extend(kids)
+    return found
+
+
+def _tree_by_scan(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -133,8 +162,21 @@ def _tree(root: int) -> list[int]:
     return found
 
 
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _rss(pid: int) -> int:
+    """RSS of one process in bytes (``/proc/PID/statm``: no walk of its memory); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of one process in bytes; (0, 0) once it is gone."""
+    """(RSS, PSS) of one process in bytes; (0, 0) once it is gone. Reading ``smaps_rollup`` walks the
+    process's page tables (milliseconds for a large one, while it holds the process's memory lock)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
             text = f.read().decode()
@@ -145,20 +187,28 @@ def _memory(pid: int) -> tuple[int, int]:
 
 
 class Sampler(threading.Thread):
-    """Peak of the RSS and of the PSS summed over a process and its descendants, every 50 ms."""
+    """Peak of the RSS summed over a process and its descendants, every ``SAMPLE_EVERY`` s, and of their
+    PSS every ``PSS_EVERY`` samples. It shares the machine's cores with the build it measures: sampling the
+    PSS every 50 ms took 0.6-1.0 s of CPU during a 4 s 2-worker build, a fifth of a core (see ``cpu``)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.stop = pid, threading.Event()
         self.rss = self.pss = self.processes = 0
+        self.cpu = 0.0  # CPU seconds of this thread
 
     def run(self) -> None:
+        start = time.thread_time()
+        n = 0
         while not self.stop.is_set():
             pids = _tree(self.pid)
-            memory = [_memory(p) for p in pids]
-            self.rss = max(self.rss, sum(m[0] for m in memory))
-            self.pss = max(self.pss, sum(m[1] for m in memory))
-            self.processes = max(self.processes, sum(1 for m in memory if m[0]))
+            rss = [_rss(p) for p in pids]
+            self.rss = max(self.rss, sum(rss))
+            self.processes = max(self.processes, sum(1 for r in rss if r))
+            if n % PSS_EVERY == 0:
+                self.pss = max(self.pss, sum(_memory(p)[1] for p in pids))
+            n += 1
+            self.cpu = time.thread_time() - start
             self.stop.wait(SAMPLE_EVERY)
 
 
@@ -178,6 +228,7 @@ def measure(cmd: list[str], log: Path) -> dict:
     return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
             "max_rss": usage.ru_maxrss * 1024,
             "sum_rss": sampler.rss, "sum_pss": sampler.pss, "processes": sampler.processes,
+            "sampler_cpu": sampler.cpu,
             "stdout": log.with_suffix(".out").read_text(errors="replace"),
             "stderr": log.with_suffix(".err").read_text(errors="replace")}
 
@@ -205,7 +256,7 @@ def print_run(name: str, pages: int, size: int, run: dict) -> None:
     print(f"  {name:<24} {pages:>7} {mb(size):>7} {run['seconds']:>8.1f} {run['cpu']:>7.1f} "
           f"{rate(pages, run['seconds']):>9} "
           f"{rate(size / 1e6, run['seconds']):>7} {mb(run['max_rss']):>11} {mb(run['sum_rss']):>9} "
-          f"{mb(run['sum_pss']):>9} {run['processes']:>5}")
+          f"{mb(run['sum_pss']):>9} {run['processes']:>5} {run.get('sampler_cpu', 0):>7.2f}")
 
 
 def in_pipeline_order(stages: dict) -> dict:
@@ -267,7 +318,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
     print(f"\n== {pages} pages, {mb(size)} MB ({info['translated_pages']} pages in {info['groups']} translation "
           f"groups; corpus made in {made:.1f} s)")
     print(f"  {'run':<24} {'pages':>7} {'MB':>7} {'s':>8} {'CPU s':>7} {'pages/s':>9} {'MB/s':>7} {'RSS max MB':>11} "
-          f"{'RSS sum':>9} {'PSS sum':>9} {'procs':>5}")
+          f"{'RSS sum':>9} {'PSS sum':>9} {'procs':>5} {'sampler':>7}")
     result: dict = {"pages": pages, "bytes": size, "builds": {}}
 
     ref_json = work / f"reference-{pages}.json"
@@ -449,8 +500,8 @@ def main() -> int:
     print(f"  load average {os.getloadavg()[0]:.2f} at the start (other work on the machine skews the times)")
     print("  s: wall seconds of the subprocess; CPU s: user+system of it and its workers (wait4)")
     print("  RSS max: ru_maxrss of the largest single process (wait4); RSS sum / PSS sum: peak over the run of "
-          "the RSS / PSS summed over every process, sampled every 50 ms (RSS sum counts shared pages once per "
-          "process)")
+          "the RSS / PSS summed over every process, sampled every 50 ms / 0.5 s (RSS sum counts shared pages once "
+          "per process); sampler: CPU s of the sampling thread, beside the run on the same cores")
     if not timings_option:
         print("  note: `python -m builder build --timings` does not exist yet: per-stage figures of the build "
               "are missing, totals only")
