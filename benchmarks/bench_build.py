@@ -12,8 +12,9 @@ Each runs as a subprocess: wall time, peak RSS of the largest single process (``
 PSS summed over every process of the run (sampled from /proc: the RSS every 50 ms, the PSS every 0.5 s, whose
 reading costs the build's cores far more). Prints pages/s and MB/s per
 stage (from the build's timings file) and in total, and checks the targets of the issue: growth for 4x the
-pages, cost against the reference, speed-up with 2 workers, memory growth, and each of validation,
-Parquet writing and linking under a third of the total.
+pages, cost against the reference, speed-up with 2 workers (on the larger corpus: the issue asks it of "a
+few thousand pages"; the smaller one's is printed), memory growth, and each of validation, Parquet writing and
+linking under a third of the total.
 
     python benchmarks/bench_build.py [--pages 1000] [--translated 0.02] [--workers-list 1,2] [--repeat 1] [--keep]
                                      [--eval-links]
@@ -438,12 +439,17 @@ def checks(small: dict, large: dict, workers_list: list[int]) -> tuple[int, int]
             print(f"  {'':<58} {'':>9}   (aim {AIM_COST}x; in CPU seconds: "
                   f"{b1['cpu'] / ref['cpu']:.2f}x)")
     if 1 in workers_list and 2 in workers_list:
+        # the issue's target is for "a few thousand pages": checked on the larger corpus. On the smaller one, each
+        # process's start (the interpreter and imports, the tokenizer, its first words) is a larger part of a 2-worker
+        # build, and stays on its critical path: printed, not checked
         for size in (small, large):
             b1, b2 = size["builds"].get(1), size["builds"].get(2)
             if b1 and b2:
-                s = b1["seconds"] / b2["seconds"]
-                line(f"speed-up, {size['pages']} pages: 2 workers vs 1", f"{s:.2f}x", f">= {TARGET_SPEEDUP}x",
-                     s >= TARGET_SPEEDUP)
+                s, what = b1["seconds"] / b2["seconds"], f"speed-up, {size['pages']} pages: 2 workers vs 1"
+                if size is large:
+                    line(what, f"{s:.2f}x", f">= {TARGET_SPEEDUP}x", s >= TARGET_SPEEDUP)
+                else:
+                    print(f"  {what:<58} {f'{s:.2f}x':>9}   (not checked: start-up weighs more on the smaller corpus)")
     for n in workers_list:
         a, b = small["builds"].get(n), large["builds"].get(n)
         if a and b:
