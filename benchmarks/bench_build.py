@@ -122,8 +122,9 @@ def _children(pid: int) -> list[int] | None:
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
                 found += map(int, f.read().split())
-    except FileNotFoundError:
-        return None if not os.path.isdir(f"/proc/{pid}") else found
+    except FileNotFoundError:  # the process is gone (no children), or the kernel has no children files (or a
+        # thread ended meanwhile): then the caller scans
+        return None if os.path.isdir(f"/proc/{pid}") else []
     except OSError:
         pass
     return found
