@@ -56,7 +56,10 @@ SCREEN_COST = 0.25  # a paragraph pair adds its static likeness above this to th
 SCREEN_LENGTH = 0.3  # weight of length agreement in the likeness (the rest: static cosine)
 SCREEN_MIN = 0.10  # a pair whose path scores less, per paragraph of its longer side, is not aligned
 SCREEN_COVER = 0.5  # ... nor one whose path pairs less of either side's characters (``screen_cover``)
-SCREEN_BATCH = 256  # pairs screened together (numpy over a batch of padded matrices)
+SCREEN_BATCH = 64  # pairs screened together (numpy over a batch of padded matrices)
+SCREEN_GROUP = 16  # batches whose pairs are sorted together (``_batches``). On the 4000-page benchmark corpus's
+# 57,301 candidate pairs the batches hold 1.32 times the paragraph pairs they score (1.83 in batches of 256 by the
+# longer side): the screen's CPU time went from 1.05-1.1 s to 0.85-0.9 s
 # the bytes other than Latin letters, and other than upper-case ones (deleted from a text's ASCII to count them)
 _NOT_LATIN = bytes(b for b in range(256) if not (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A))
 _NOT_UPPER = bytes(b for b in range(256) if not 0x41 <= b <= 0x5A)
@@ -547,6 +550,18 @@ def screen(pairs: Sequence[tuple[Sketch, Sketch]]) -> np.ndarray:
     return screen_indexed(sketches, left, right)
 
 
+def _batches(n: np.ndarray, m: np.ndarray) -> list[np.ndarray]:
+    """Pairs of ``n`` by ``m`` paragraphs in batches of at most ``SCREEN_BATCH`` that are padded little: the pairs
+    by ``n``, ``SCREEN_GROUP`` batches at a time, each such group by ``m``."""
+    by_n = np.argsort(n, kind="stable")
+    batches = []
+    for start in range(0, len(by_n), SCREEN_GROUP * SCREEN_BATCH):
+        group = by_n[start:start + SCREEN_GROUP * SCREEN_BATCH]
+        group = group[np.argsort(m[group], kind="stable")]
+        batches += [group[at:at + SCREEN_BATCH] for at in range(0, len(group), SCREEN_BATCH)]
+    return batches
+
+
 def screen_indexed(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Each pair ``sketches[left[k]]``, ``sketches[right[k]]``'s screen score: the best monotone path of
     paragraph pairs (one to one, either side may skip) through their static likeness, per paragraph of the
@@ -570,10 +585,9 @@ def screen_indexed(sketches: Sequence[Sketch], left: np.ndarray, right: np.ndarr
         index = np.where(steps < sizes[sides][:, None], offset[sides][:, None] + steps, 0)  # row 0: zeros
         return rows[index], lengths[index]
 
-    longer = np.maximum(sizes[left[judged]], sizes[right[judged]])
-    order = np.argsort(longer, kind="stable")  # batches of similar sizes
-    for start in range(0, len(judged), SCREEN_BATCH):
-        batch = order[start:start + SCREEN_BATCH]
+    n_of, m_of = sizes[left[judged]], sizes[right[judged]]
+    longer = np.maximum(n_of, m_of)
+    for batch in _batches(n_of, m_of):
         va, la = padded(left[judged[batch]])
         vb, lb = padded(right[judged[batch]])
         n, m = la.shape[1], lb.shape[1]

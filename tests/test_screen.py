@@ -21,6 +21,7 @@ from builder.link import (
     VECTOR_CHARS,
     LinkKey,
     Sketch,
+    _batches,
     _opening,
     candidate_batches,
     candidate_pairs,
@@ -88,6 +89,33 @@ def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
     together = screen(pairs)
     alone = [screen([p])[0] for p in pairs]
     assert together == pytest.approx(alone, abs=1e-6)
+
+
+def padded_cells(batches: list[np.ndarray], n: np.ndarray, m: np.ndarray) -> int:
+    return sum(len(b) * int(n[b].max()) * int(m[b].max()) for b in batches)
+
+
+@pytest.mark.parametrize(("n", "m", "most_cells"), [
+    pytest.param([], [], 0, id="no pairs"),
+    pytest.param([3], [5], 15, id="one pair"),
+    # pairs long on one side and short on the other, in turn: sorted by the longer side they share batches with
+    # their opposites (each batch padded to 40 x 40); sorted by n and then by m within a group, they do not
+    pytest.param([40, 2] * 8, [2, 40] * 8, 8 * 2 * 40 + 8 * 40 * 2, id="crossed sizes: no batch padded both ways"),
+    pytest.param(list(range(1, 21)), list(range(20, 0, -1)), None, id="one side growing, the other shrinking"),
+])
+def test_screen_batches_cover_each_pair_once_and_pad_little(n: list[int], m: list[int], most_cells: int | None,
+                                                            monkeypatch) -> None:
+    monkeypatch.setattr("builder.link.SCREEN_BATCH", 4)
+    monkeypatch.setattr("builder.link.SCREEN_GROUP", 4)
+    sizes_n, sizes_m = np.array(n, dtype=np.int64), np.array(m, dtype=np.int64)
+    batches = _batches(sizes_n, sizes_m)
+    assert sorted(np.concatenate(batches).tolist() if batches else []) == list(range(len(n)))
+    assert all(0 < len(b) <= 4 for b in batches)
+    by_longer = np.argsort(np.maximum(sizes_n, sizes_m), kind="stable")
+    old = [by_longer[at:at + 4] for at in range(0, len(n), 4)]
+    assert padded_cells(batches, sizes_n, sizes_m) <= padded_cells(old, sizes_n, sizes_m)
+    if most_cells is not None:
+        assert padded_cells(batches, sizes_n, sizes_m) == most_cells
 
 
 # Worked by hand: the characters of each side in the path's paragraph pairs that gain (likeness above 0.25),
