@@ -114,12 +114,24 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 
 def units(texts: Sequence[str], lang: str = "") -> Units:
-    covered = not lang or lang in MODEL_LANGS
-    return Units(
-        lengths=np.array([len(t) for t in texts], dtype=float),
-        anchors=tuple(anchors(t) for t in texts),
-        vectors=embed(texts) if covered else None,
-    )
+    return units_of([(texts, lang)])[0]
+
+
+def units_of(texts: Sequence[tuple[Sequence[str], str]]) -> list[Units]:
+    """``units`` of several lists of texts (each with its language), the texts of those in a language the model
+    covers through the encoder together: its head then works on full blocks (a text's embedding does not depend
+    on the texts beside it)."""
+    covered = [not lang or lang in MODEL_LANGS for _, lang in texts]
+    vectors = embed([t for (some, _), c in zip(texts, covered) if c for t in some])
+    found, at = [], 0
+    for (some, _), c in zip(texts, covered):
+        found.append(Units(
+            lengths=np.array([len(t) for t in some], dtype=float),
+            anchors=tuple(anchors(t) for t in some),
+            vectors=vectors[at:at + len(some)] if c else None,
+        ))
+        at += len(some) if c else 0
+    return found
 
 
 def _merge_pairs(u: Units) -> Units:

@@ -34,7 +34,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from . import digests, lexicon, nearest, vectors
-from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units
+from .align import ANCHOR, MODEL_LANGS, Bead, Units, align_units, anchor, length_z, units_of
 from .lexicon import Words
 from .vectors import DIMS
 
@@ -88,7 +88,12 @@ def _ordered(paragraphs: Sequence[dict]) -> list[dict]:
 
 def article_units(article: dict, paragraphs: Sequence[dict]) -> Units:
     """The aligner's view of an article's paragraphs, title first (runs the full encoder)."""
-    return units([p["text"] for p in _ordered(paragraphs)], article["lang"])
+    return articles_units([(article, paragraphs)])[0]
+
+
+def articles_units(articles: Sequence[tuple[dict, Sequence[dict]]]) -> list[Units]:
+    """``article_units`` of several articles, their paragraphs through the full encoder together."""
+    return units_of([([p["text"] for p in _ordered(paragraphs)], article["lang"]) for article, paragraphs in articles])
 
 
 @dataclass(frozen=True)

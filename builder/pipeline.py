@@ -47,7 +47,7 @@ from .lexicon import LEXICON
 from .link import (
     LinkKey,
     Sketch,
-    article_units,
+    articles_units,
     candidate_batches,
     link_batch,
     link_features,
@@ -240,14 +240,11 @@ def screen_unit(payload: tuple[Sequence[tuple[str, str]], dict[str, Place]]) -> 
 @unit
 def embed_unit(payload: Sequence[tuple[str, int]]) -> bytes:
     """A unit of encoder work: the aligner's view (``Units``) of the Docs at (docs work file, index), each
-    article encoded once however many pairs it is in; a work file, one record per Doc."""
-    feats = []
+    article encoded once however many pairs it is in, their paragraphs together; a work file, one record per Doc."""
     with WorkFiles() as files:
-        for path, i in payload:
-            doc = files.get(path, doc_record(i))
-            assert doc.article is not None
-            feats.append(article_units(doc.article, doc.paragraphs))
-    return pack(feats)
+        docs = [files.get(path, doc_record(i)) for path, i in payload]
+    assert all(doc.article is not None for doc in docs)
+    return pack(articles_units([(doc.article, doc.paragraphs) for doc in docs]))
 
 
 def screen_or_embed_unit(payload: tuple[str, object]) -> bytes:

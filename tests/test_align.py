@@ -170,9 +170,10 @@ def test_int8_product(x: np.ndarray, w: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize(("tokens", "head_block"), [
-    pytest.param(4096, 32, id="as built"),
+    pytest.param(768, 32, id="as built"),
     pytest.param(40, 32, id="a batch a text or two"),
-    pytest.param(4096, 3, id="heads in blocks of three"),
+    pytest.param(40, 3, id="heads in blocks of three, across batches"),
+    pytest.param(4096, 3, id="heads in blocks of three, one batch"),
 ])
 def test_an_embedding_does_not_depend_on_the_texts_beside_it(tokens: int, head_block: int, monkeypatch) -> None:
     """A text's embedding is the same bits alone, among others, in any order and in batches of any size: the
@@ -189,6 +190,30 @@ def test_an_embedding_does_not_depend_on_the_texts_beside_it(tokens: int, head_b
     order = np.random.default_rng(0).permutation(len(texts))
     assert np.array_equal(network.encode(texts), alone)
     assert np.array_equal(network.encode([texts[i] for i in order]), alone[order])
+
+
+@pytest.mark.parametrize("langs", [
+    pytest.param(["en", "fr", "en"], id="all covered"),
+    pytest.param(["en", "sw", "fr"], id="a language the model lacks between two it covers"),
+    pytest.param(["sw"], id="none covered"),
+])
+def test_articles_encoded_together_get_the_units_each_gets_alone(langs: list[str], monkeypatch) -> None:
+    """An encoder unit runs its articles' paragraphs through the encoder together (``units_of``): each article's
+    lengths, anchors and vectors must be those it gets alone, none where its language is not covered."""
+    from builder import encoder
+    from builder.align import units, units_of
+
+    monkeypatch.setattr(encoder, "TOKENS", 40)  # several batches, the head's blocks across them
+    monkeypatch.setattr(encoder, "HEAD_BLOCK", 3)
+    texts = [EN, FR_SPLIT, EN[:2]][:len(langs)]
+    together = units_of(list(zip(texts, langs)))
+    assert len(together) == len(langs)
+    for got, some, lang in zip(together, texts, langs):
+        alone = units(some, lang)
+        assert np.array_equal(got.lengths, alone.lengths) and got.anchors == alone.anchors
+        assert (got.vectors is None) == (lang == "sw") == (alone.vectors is None)
+        if got.vectors is not None:
+            assert got.vectors.shape == (len(some), 512) and np.array_equal(got.vectors, alone.vectors)
 
 
 @pytest.mark.parametrize("advise", [pytest.param(True, id="rows announced to the kernel first"),
@@ -303,8 +328,8 @@ def test_the_encoder_reads_a_paragraphs_first_pieces(text: str) -> None:
     sp = vectors.tokenizer()
     ids = sp.encode(text, out_type=int, add_bos=True, add_eos=True)
     read = ids if len(ids) <= align.MAX_PIECES else [*ids[:align.MAX_PIECES - 1], sp.eos_id()]
-    expected = np.empty((1, 512), dtype=np.float32)
-    vectors.encoder_network(sp)._encode_batch([read], len(read), expected)
+    network = vectors.encoder_network(sp)
+    expected = network._head(*network._encode_batch([read], len(read)))
     assert np.array_equal(align.embed([text]), expected)
 
 
