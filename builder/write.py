@@ -146,8 +146,10 @@ def publish_folder(tmp: Path, out: Path) -> None:
 
 
 class JsonListWriter:
-    """A JSON document ``{..., key: [items...]}`` written item by item, byte for byte as ``dump_json`` would
-    write it whole (sorted keys, indent 2): for lists too long to hold."""
+    """A JSON document ``{..., key: [items...]}`` written item by item, for lists too long to hold: laid out as
+    ``dump_json`` lays it out (sorted keys, indent 2), but each item on a line of its own. That keeps a report of
+    a million files a million lines (one per file, for grep and line-based tools, not thirteen), and Python's
+    C encoder writes it: only the pure-Python one indents (a report entry: 12 us indented, 4 on one line)."""
 
     def __init__(self, path: Path, key: str) -> None:
         self.path, self.key = path, key
@@ -156,7 +158,7 @@ class JsonListWriter:
         self.count = 0
 
     def add(self, item: object) -> None:
-        text = json.dumps(item, ensure_ascii=False, indent=2, sort_keys=True).replace("\n", "\n    ")
+        text = json.dumps(item, ensure_ascii=False, sort_keys=True)
         self.file.write(((",\n" if self.count else "") + "    " + text).encode("utf-8"))
         self.count += 1
 

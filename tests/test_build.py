@@ -289,3 +289,25 @@ def test_a_docs_unit_does_not_import_pandas():
             "MAX_BYTES)); print('pandas' in sys.modules, 'pyarrow.compute' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]  # pyarrow was used, pandas not imported
+
+
+@pytest.mark.parametrize(("items", "expected"), [
+    pytest.param([], '{\n  "count": 0,\n  "files": []\n}\n', id="no items"),
+    pytest.param([{"path": "b.txt", "lang": "fr", "removed_chars": {"z": 1, "a": 2}}, {"path": "ü.txt", "lang": None}],
+                 '{\n  "count": 0,\n  "files": [\n'
+                 '    {"lang": "fr", "path": "b.txt", "removed_chars": {"a": 2, "z": 1}},\n'
+                 '    {"lang": null, "path": "ü.txt"}\n'
+                 '  ]\n}\n',
+                 id="an item a line, keys sorted at every depth, text as it is"),
+])
+def test_the_report_lists_one_item_a_line(items, expected, tmp_path):
+    from builder.write import JsonListWriter
+
+    writer = JsonListWriter(tmp_path / "report.json", "files")
+    for item in items:
+        writer.add(item)
+    writer.close({"count": 0})
+    text = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert text == expected
+    assert json.loads(text) == {"count": 0, "files": items}
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # its list of items, written aside, is gone
