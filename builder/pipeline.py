@@ -3,16 +3,17 @@ in shards of ``SHARD_FILES`` input files, so memory holds one shard's pages and 
 
 1. per shard, in the workers: read -> parse -> normalize -> identify language, file by file, then rows and
    keys (dedupe key, link key, the screen's sketch) for ``KEYS_CHARS`` characters of pages at a time (their
-   words looked up together), written to a work file with a completion marker;
+   words looked up together), then the rows validated and the paragraphs laid out as columns for the writer
+   (``Rows``), written to a work file with a completion marker;
 2. in the driver, on the keys only: deduplicate, then choose the candidate translation pairs;
 3. in the workers: screen the candidate pairs (``SCREEN_PAIRS`` per unit), run the full encoder once over
    each article of a pair that passed (``EMBED_ARTICLES`` per unit; with workers in other processes, beside
    the screen's units as soon as that many wait), then align and link those pairs (``PAIRS_PER_UNIT`` per
    unit);
-4. in the driver, streaming the work files in order: validate, write Parquet shards, the report, the card,
-   the manifest, and swap the folder in. The articles and paragraphs need only step 2: when the units run in
-   other processes, a process of the lowest priority writes them from then on, on the cores that step 3
-   leaves idle.
+4. in the driver, streaming the work files in order: write Parquet shards (validating the links, and again
+   the articles rows that deduplication changed), the report, the card, the manifest, and swap the folder in.
+   The articles and paragraphs need only step 2: when the units run in other processes, a process of the
+   lowest priority writes them from then on, on the cores that step 3 leaves idle.
 
 Work files live in ``.<out>.work/`` beside the output (or ``--work``); a build that is stopped resumes
 from the shards it finished. Units are cut from the sorted inputs and merged in order, so the output bytes
@@ -37,7 +38,7 @@ from typing import TypeVar
 
 from . import vectors
 from .card import card_files
-from .contract import violations
+from .contract import arrow_schema, violations
 from .dedupe import DedupeKey, dedupe_key, duplicates
 from .errors import ContractViolation, Reject, RejectedInputs, TurmoilError, UsageError
 from .executors import Background, Executor, Unit, fingerprint, make_executor, one_blas_thread, run_units, unit
@@ -69,6 +70,7 @@ FIRST_SCREEN_PAIRS = 256  # ... in the first unit, then twice as many each unit 
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
 KEYS_CHARS = 1_000_000  # characters of text whose pages' keys are worked out together (their words looked up at once)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
+PARAGRAPH_COLUMNS = tuple(arrow_schema("paragraphs").names)  # the paragraphs table's columns, in order
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
@@ -187,8 +189,8 @@ def keyed(pages: Sequence[Page | Reject], clock: Counter) -> list[tuple[Doc, Ske
 # A docs work file holds, as records: {"docs": n, "seconds": {stage: seconds}}, then the n Docs in input
 # order (without their dedupe keys), then their n sketches (None for a reject), so that linking reads one
 # article's record alone, then one record of what the driver needs of them all: each Doc without its paragraphs
-# (with its dedupe key), and its characters of text.
-DOCS_FORMAT = 2  # in the docs units' fingerprints: a work file of another layout is not resumed
+# (with its dedupe key), and its characters of text; then one record of what the writer needs (``Rows``).
+DOCS_FORMAT = 3  # in the docs units' fingerprints: a work file of another layout is not resumed
 
 
 def doc_record(index: int) -> int:
@@ -201,6 +203,42 @@ def sketch_record(docs: int, index: int) -> int:
 
 def keys_record(docs: int) -> int:
     return 1 + 2 * docs
+
+
+def rows_record(docs: int) -> int:
+    return 2 + 2 * docs
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What the writer needs of a docs unit's Docs, made in the worker that made them, so that the one process
+    that writes the tables does little per row (its work is serial, however many workers there are): each
+    input's reject or articles row (as if no duplicate), the paragraphs rows as columns, and each article's
+    schema violations, found here (the writer validates again only the rows that deduplication changes)."""
+
+    docs: tuple[tuple[Reject | None, dict | None], ...]  # per input, in order
+    paragraphs: dict[str, list]  # column -> values, the paragraphs of every article in order
+    counts: tuple[int, ...]  # per input, its rows in ``paragraphs``
+    found: tuple[tuple[list, list], ...]  # per input, its articles and paragraphs rows' violations (empty: a reject)
+
+
+def rows_of(done: Sequence[tuple[Doc, Sketch | None]], clock: Counter) -> Rows:
+    """A docs unit's ``Rows``; ``clock`` gets the seconds of validating ("validate") and of the columns ("write")."""
+    t = time.perf_counter()
+    found = []
+    for doc, _ in done:
+        if doc.article is None:
+            found.append(([], []))
+            continue
+        source_of = {doc.article["article_id"]: doc.article["source_path"]}
+        found.append((violations("articles", [doc.article], source_of),
+                      violations("paragraphs", doc.paragraphs, source_of)))
+    clock["validate"] += (now := time.perf_counter()) - t
+    every = [p for doc, _ in done for p in doc.paragraphs]
+    columns = {name: [p[name] for p in every] for name in PARAGRAPH_COLUMNS}
+    clock["write"] += time.perf_counter() - now
+    return Rows(tuple((doc.reject, doc.article) for doc, _ in done), columns,
+                tuple(len(doc.paragraphs) for doc, _ in done), tuple(found))
 
 
 @unit
@@ -219,8 +257,9 @@ def process_shard(payload: tuple[str, Sequence[str | Reject], int]) -> bytes:
             pages, chars = [], 0
     done += keyed(pages, clock)
     keys = [(dataclasses.replace(d, paragraphs=()), sum(len(p["text"]) for p in d.paragraphs)) for d, _ in done]
+    table = rows_of(done, clock)
     return pack([{"docs": len(done), "seconds": dict(clock)}, *(dataclasses.replace(d, dedupe=None) for d, _ in done),
-                 *(s for _, s in done), keys])
+                 *(s for _, s in done), keys, table])
 
 
 # Where an article's records are: (docs work file, number of Docs in it, the Doc's index).
@@ -295,17 +334,6 @@ def _units(root: Path, inputs: Sequence[str | Reject], max_bytes: int, stamp: di
         units.append(Unit(f"docs-{n:06d}", fingerprint(stamp, DOCS_FORMAT, max_bytes, [_stat(root, i) for i in items]),
                           (str(root), items, max_bytes)))
     return units
-
-
-def _docs(files: Sequence[Path], clock: Counter | None = None) -> Iterator[tuple[str, int, int, Doc]]:
-    """Every Doc of the docs work files in order, with its place; ``clock`` takes their seconds per stage."""
-    for path in files:
-        with WorkFile(path) as wf:
-            head = wf[0]
-            if clock is not None:
-                clock.update(head["seconds"])
-            for index in range(head["docs"]):
-                yield str(path), head["docs"], index, wf[doc_record(index)]
 
 
 def _keys(path: Path) -> list[tuple[Place, Doc, int]]:
@@ -562,9 +590,9 @@ def _build(options: Options, seeds: Path, out: Path, work: Path,
 
 def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], rejects: Sequence[Reject],
                 stamp: dict, timer: Callable[[], float] = time.perf_counter) -> tuple[dict, list, Counter]:
-    """Stream the docs work files into the articles and paragraphs tables and the report; return their row
-    counts, every violation, and seconds per stage (the per-document stages' from the work files, with
-    validating and writing, timed by ``timer``)."""
+    """Stream the docs work files' ``Rows`` into the articles and paragraphs tables and the report; return their
+    row counts, every violation, and seconds per stage (the workers' from the work files, with validating the
+    rows that deduplication changed and writing, timed by ``timer``)."""
     clock: Counter[str] = Counter()
     writers = {t: TableWriter(tmp, t, stamp) for t in ("articles", "paragraphs")}
     found: list = []
@@ -572,29 +600,40 @@ def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], 
     outcomes: Counter[str] = Counter()
     removed: dict[str, Counter] = defaultdict(Counter)
     inputs = 0
-    for _, _, _, doc in _docs(files, clock):
-        inputs += 1
-        if doc.reject is not None:
-            report.add({"path": doc.reject.path, "outcome": "rejected", "reason": doc.reject.reason})
-            outcomes["rejected"] += 1
-            continue
-        assert doc.article is not None
-        dup = duplicate_of.get(doc.article["article_id"])
-        article = {**doc.article, "duplicate_of": dup, "paragraph_count": 0 if dup else doc.article["paragraph_count"]}
-        paragraphs = [] if dup else list(doc.paragraphs)
-        source_of = {article["article_id"]: article["source_path"]}
-        with lap(clock, "validate", timer):
-            found += violations("articles", [article], source_of)
-            found += violations("paragraphs", paragraphs, source_of)
+    for path in files:
+        with WorkFile(path) as wf:
+            head = wf[0]
+            clock.update(head["seconds"])
+            table: Rows = wf[rows_record(head["docs"])]
+        keep: list[bool] = []  # per paragraphs row: not of a duplicate
+        for (reject, article), count, (bad_article, bad_paragraphs) in zip(table.docs, table.counts, table.found):
+            inputs += 1
+            if reject is not None:
+                report.add({"path": reject.path, "outcome": "rejected", "reason": reject.reason})
+                outcomes["rejected"] += 1
+                continue
+            assert article is not None
+            dup = duplicate_of.get(article["article_id"])
+            if dup:  # no paragraphs: its row changes, and is validated again here
+                article = {**article, "duplicate_of": dup, "paragraph_count": 0}
+                with lap(clock, "validate", timer):
+                    found += violations("articles", [article], {article["article_id"]: article["source_path"]})
+            else:
+                found += bad_article + bad_paragraphs
+            keep += [not dup] * count
+            with lap(clock, "write", timer):
+                writers["articles"].add([article])
+            entry = _report_entry(article)
+            report.add(entry)
+            outcomes[entry["outcome"]] += 1
+            for span in article["removed"]:
+                removed[span["reason"]]["spans"] += 1
+                removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
         with lap(clock, "write", timer):
-            writers["articles"].add([article])
-            writers["paragraphs"].add(paragraphs)
-        entry = _report_entry(article)
-        report.add(entry)
-        outcomes[entry["outcome"]] += 1
-        for span in article["removed"]:
-            removed[span["reason"]]["spans"] += 1
-            removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
+            columns = table.paragraphs
+            if not all(keep):
+                columns = {name: [v for v, k in zip(values, keep) if k] for name, values in columns.items()}
+            writers["paragraphs"].add_columns(columns)
     with lap(clock, "write", timer):
         counts = {t: w.count for t, w in writers.items()}
         for w in writers.values():

@@ -30,11 +30,16 @@ PARQUET_SETTINGS = dict(compression="zstd", compression_level=3, use_dictionary=
                         write_statistics=True)
 
 
+def _dated(values: Sequence[str | None]) -> list[date | None]:
+    """ISO dates (the JSON Schema's "format": "date") as dates, for a date32 column."""
+    return [date.fromisoformat(v) if v else None for v in values]
+
+
 def to_arrow(table: str, records: Sequence[Mapping]) -> pa.Table:
     schema = arrow_schema(table)
     dates = [f.name for f in schema if pa.types.is_date32(f.type)]
     if dates:
-        records = [{**r, **{d: date.fromisoformat(r[d]) if r[d] else None for d in dates}} for r in records]
+        records = [{**r, **dict(zip(dates, _dated([r[d] for d in dates])))} for r in records]
     return pa.Table.from_pylist(list(records), schema=schema)
 
 
@@ -59,6 +64,8 @@ class TableWriter:
         self.folder, self.table = folder, table
         self.schema = arrow_schema(table).with_metadata(metadata)
         self.rows: list[Mapping] = []
+        self.columns: dict[str, list] | None = None  # rows fed as columns (``add_columns``), not yet converted
+        self.pending = 0  # and how many
         self.batches: list[pa.Table] = []
         self.buffered = 0
         self.shards: list[Path] = []
@@ -74,8 +81,34 @@ class TableWriter:
             self._convert(self.rows[:BATCH_ROWS])
             del self.rows[:BATCH_ROWS]
 
+    def add_columns(self, columns: Mapping[str, Sequence]) -> None:
+        """Rows given as columns (every column of the table, as many values each), converted column by column:
+        the same bytes as ``add`` of those rows, with no dict per row (a table of millions of rows is written by
+        one process). A table is fed one way or the other, not both."""
+        if self.columns is None:
+            self.columns = {name: [] for name in self.schema.names}
+        for name, values in self.columns.items():
+            values.extend(columns[name])
+        added = len(columns[self.schema.names[0]]) if self.schema.names else 0
+        self.count += added
+        self.pending += added
+        while self.pending >= BATCH_ROWS:
+            self._convert_columns(BATCH_ROWS)
+
+    def _convert_columns(self, rows: int) -> None:
+        assert self.columns is not None
+        schema = arrow_schema(self.table)
+        arrays = [pa.array(_dated(self.columns[f.name][:rows]) if pa.types.is_date32(f.type) else self.columns[f.name][:rows],
+                           type=f.type) for f in schema]
+        for values in self.columns.values():
+            del values[:rows]
+        self.pending -= rows
+        self._converted(pa.Table.from_arrays(arrays, schema=schema))
+
     def _convert(self, rows: Sequence[Mapping]) -> None:
-        data = to_arrow(self.table, rows)
+        self._converted(to_arrow(self.table, rows))
+
+    def _converted(self, data: pa.Table) -> None:
         self.batches.append(data)
         self.buffered += data.nbytes
         if self.buffered >= ROW_GROUP_BYTES:
@@ -105,6 +138,8 @@ class TableWriter:
         if self.rows:
             self._convert(self.rows)
             self.rows = []
+        if self.pending:
+            self._convert_columns(self.pending)
         self._flush()
         if self.writer is None:  # no rows: one shard without any row group (readers choke on an empty one)
             self._next_shard()

@@ -311,3 +311,35 @@ def test_the_report_lists_one_item_a_line(items, expected, tmp_path):
     assert text == expected
     assert json.loads(text) == {"count": 0, "files": items}
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # its list of items, written aside, is gone
+
+
+def _paragraph(n: int) -> dict:
+    return {"paragraph_id": f"a{n % 3:016x}-p{n}", "article_id": f"a{n % 3:016x}", "position": n,
+            "kind": "body" if n % 4 else "heading", "text": f"paragraph {n} " + "ü" * (n % 7), "lang": "fr" if n % 2 else "en",
+            "char_start": 10 * n, "char_end": 10 * n + 9}
+
+
+@pytest.mark.parametrize(("cuts", "batch_rows"), [
+    pytest.param([0, 10], 4, id="one feed, batches of 4 and a last of 2"),
+    pytest.param([0, 3, 3, 7, 10], 4, id="feeds across batch boundaries, one empty"),
+    pytest.param([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3, id="a row a feed"),
+    pytest.param([0, 0], 4, id="no rows"),
+])
+def test_rows_fed_as_columns_write_the_same_bytes_as_dicts(cuts, batch_rows, tmp_path, monkeypatch):
+    """The writer process gets the paragraphs as columns (``TableWriter.add_columns``): the table's bytes must
+    be those of the same rows fed as dicts, however they are cut."""
+    from builder import write
+
+    monkeypatch.setattr(write, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(write, "ROW_GROUP_BYTES", 1)  # a row group a batch: the batches show in the bytes
+    rows = [_paragraph(n) for n in range(cuts[-1])]
+    stamp = {"dataset_version": "0"}
+    by_rows, by_columns = (write.TableWriter(tmp_path / name, "paragraphs", stamp) for name in ("rows", "columns"))
+    for start, end in zip(cuts, cuts[1:]):
+        by_rows.add(rows[start:end])
+        by_columns.add_columns({name: [r[name] for r in rows[start:end]] for name in by_columns.schema.names})
+    assert by_rows.close() == by_columns.close() and by_rows.count == by_columns.count == len(rows)
+    assert _files(tmp_path / "rows") == _files(tmp_path / "columns")
+    assert pq.read_table(tmp_path / "columns" / "paragraphs").to_pylist() == rows
+    groups = pq.ParquetFile(next((tmp_path / "columns" / "paragraphs").glob("*.parquet"))).metadata.num_row_groups
+    assert groups == (-(-len(rows) // batch_rows) if rows else 0)
