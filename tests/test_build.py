@@ -3,6 +3,7 @@ says what went wrong."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -335,7 +336,7 @@ def test_rows_fed_as_columns_write_the_same_bytes_as_dicts(cuts, batch_rows, tmp
     rows = [_paragraph(n) for n in range(cuts[-1])]
     stamp = {"dataset_version": "0"}
     by_rows, by_columns = (write.TableWriter(tmp_path / name, "paragraphs", stamp) for name in ("rows", "columns"))
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in itertools.pairwise(cuts):
         by_rows.add(rows[start:end])
         by_columns.add_columns({name: [r[name] for r in rows[start:end]] for name in by_columns.schema.names})
     assert by_rows.close() == by_columns.close() and by_rows.count == by_columns.count == len(rows)
