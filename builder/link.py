@@ -212,10 +212,13 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     undated = np.array([i for i, k in enumerate(keys) if k.day is None], dtype=np.int64)
     forests = {lang: chooser.forest(among) for lang, among in members.items()} if len(undated) else {}
     found: set[int] = set()  # pairs as codes (``_Chooser.choose``)
-    # the nearest of UNDATED_CHUNK undated articles at a time (the more, the fewer products), in whole batches
+    # the nearest of UNDATED_CHUNK undated articles at a time (the more, the fewer products), in whole batches;
+    # the first chunks smaller (one batch, then twice as many each time), so that the screen starts sooner
     chunk = -(-UNDATED_CHUNK // UNDATED_BATCH) * UNDATED_BATCH
-    for start in range(0, len(undated), chunk):
-        part = undated[start:start + chunk]
+    size, start = min(chunk, UNDATED_BATCH), 0
+    while start < len(undated):
+        part = undated[start:start + size]
+        start, size = start + len(part), min(chunk, 2 * size)
         pools = _undated_pools(chooser, part, members, forests)
         for at in range(0, len(part), UNDATED_BATCH):
             batch = part[at:at + UNDATED_BATCH]
