@@ -399,9 +399,10 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
         print(f"    timings: {tm.get('pages', pages)} pages, {mb(tm.get('input_bytes', size))} MB, "
               f"{total:.1f} s in the build (process wall {run['seconds']:.1f} s)")
         print_stages(tm.get("stages", {}), tm.get("pages", pages), tm.get("input_bytes", size), total,
-                     "per-document stages: CPU s summed over workers; the others: wall s in the driver, "
-                     "validate and write: with several workers, CPU s of a process of their own beside blocking "
-                     "and linking")
+                     "per-document stages: seconds in the workers, summed; validate: in the workers (summed) and "
+                     "in the writer (the rows deduplication changes); write: in the workers (the paragraphs as "
+                     "columns) and the writer, which with several workers is a process of its own, timed in CPU s, "
+                     "beside blocking and linking; the others: wall s in the driver")
     return result
 
 
