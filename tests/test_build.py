@@ -344,3 +344,27 @@ def test_rows_fed_as_columns_write_the_same_bytes_as_dicts(cuts, batch_rows, tmp
     assert pq.read_table(tmp_path / "columns" / "paragraphs").to_pylist() == rows
     groups = pq.ParquetFile(next((tmp_path / "columns" / "paragraphs").glob("*.parquet"))).metadata.num_row_groups
     assert groups == (-(-len(rows) // batch_rows) if rows else 0)
+
+
+@pytest.mark.parametrize("workers", [pytest.param(1, id="in this process"), pytest.param(2, id="in 2 workers")])
+def test_a_row_that_breaks_the_schema_stops_the_build_and_names_its_file(workers, tmp_path, monkeypatch):
+    """Rows are validated where they are made (in the workers) and the violations travel in the work files to
+    the writer: a build with a bad row must fail naming it, its field and its input file, and write nothing."""
+    from builder import pipeline
+    from builder.errors import ContractViolation
+
+    bad_file = sorted(p.name for p in SEEDS.iterdir())[1]
+    made = pipeline.rows
+
+    def rows_with_a_bad_kind(page):
+        article, paragraphs = made(page)
+        if page.source.path == bad_file:
+            paragraphs[2] = {**paragraphs[2], "kind": "footer"}
+        return article, paragraphs
+
+    monkeypatch.setattr(pipeline, "rows", rows_with_a_bad_kind)  # the workers are forked after this
+    with pytest.raises(ContractViolation) as err:
+        build(Options(seeds=SEEDS, out=tmp_path / "out", workers=workers))
+    assert [(v.table, v.field, v.source_path) for v in err.value.violations] == [("paragraphs", "/kind", bad_file)]
+    assert err.value.violations[0].record.endswith("-p2")
+    assert not (tmp_path / "out").exists()
