@@ -215,7 +215,7 @@ def candidate_batches(keys: Sequence[LinkKey]) -> Iterator[list[tuple[str, str]]
     # the nearest of UNDATED_CHUNK undated articles at a time (the more, the fewer products), in whole batches;
     # the first chunks smaller (one batch, then twice as many each time), so that the screen starts sooner
     chunk = -(-UNDATED_CHUNK // UNDATED_BATCH) * UNDATED_BATCH
-    size, start = min(chunk, UNDATED_BATCH), 0
+    size, start = UNDATED_BATCH, 0
     while start < len(undated):
         part = undated[start:start + size]
         start, size = start + len(part), min(chunk, 2 * size)

@@ -70,7 +70,6 @@ FIRST_SCREEN_PAIRS = 256  # ... in the first unit, then twice as many each unit 
 EMBED_ARTICLES = 8  # articles per unit of encoder work, at most (fewer when few: the workers finish together)
 KEYS_CHARS = 1_000_000  # characters of text whose pages' keys are worked out together (their words looked up at once)
 PAIRS_PER_UNIT = 16  # pairs per unit of linking work (some 20 ms a pair: small units spread it over the workers)
-PARAGRAPH_COLUMNS = tuple(arrow_schema("paragraphs").names)  # the paragraphs table's columns, in order
 PER_DOCUMENT: tuple[tuple[str, Callable[[Page], Page]], ...] = (("normalize", normalize), ("identify", identify))
 
 
@@ -235,7 +234,7 @@ def rows_of(done: Sequence[tuple[Doc, Sketch | None]], clock: Counter) -> Rows:
                       violations("paragraphs", doc.paragraphs, source_of)))
     clock["validate"] += (now := time.perf_counter()) - t
     every = [p for doc, _ in done for p in doc.paragraphs]
-    columns = {name: [p[name] for p in every] for name in PARAGRAPH_COLUMNS}
+    columns = {name: [p[name] for p in every] for name in arrow_schema("paragraphs").names}
     clock["write"] += time.perf_counter() - now
     return Rows(tuple((doc.reject, doc.article) for doc, _ in done), columns,
                 tuple(len(doc.paragraphs) for doc, _ in done), tuple(found))

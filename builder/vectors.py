@@ -29,7 +29,7 @@ from typing import BinaryIO, Callable
 import numpy as np
 
 from . import lexicon
-from .files import write_atomic
+from .files import replacing, write_atomic
 from .lexicon import Words
 
 DIMS = 128
@@ -141,14 +141,11 @@ def _cache_rows(path: Path, shape: tuple[int, int], fill: Callable[[np.ndarray],
     """A large float32 cache array whole or not at all: ``fill`` writes it into a memory-mapped file beside
     ``path`` (not a buffer in memory), which is synced and then renamed over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-    fill(rows)
-    rows.flush()
-    del rows
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        fill(rows)
+        rows.flush()
+        del rows
 
 
 def encoder_network(sp):  # type: ignore[no-untyped-def]

@@ -65,7 +65,6 @@ class TableWriter:
         self.schema = arrow_schema(table).with_metadata(metadata)
         self.rows: list[Mapping] = []
         self.columns: dict[str, list] | None = None  # rows fed as columns (``add_columns``), not yet converted
-        self.pending = 0  # and how many
         self.batches: list[pa.Table] = []
         self.buffered = 0
         self.shards: list[Path] = []
@@ -89,11 +88,13 @@ class TableWriter:
             self.columns = {name: [] for name in self.schema.names}
         for name, values in self.columns.items():
             values.extend(columns[name])
-        added = len(columns[self.schema.names[0]]) if self.schema.names else 0
-        self.count += added
-        self.pending += added
-        while self.pending >= BATCH_ROWS:
+        self.count += len(columns[self.schema.names[0]])
+        while self._pending() >= BATCH_ROWS:
             self._convert_columns(BATCH_ROWS)
+
+    def _pending(self) -> int:
+        """Rows fed as columns and not converted yet."""
+        return len(self.columns[self.schema.names[0]]) if self.columns else 0
 
     def _convert_columns(self, rows: int) -> None:
         assert self.columns is not None
@@ -102,7 +103,6 @@ class TableWriter:
                            type=f.type) for f in schema]
         for values in self.columns.values():
             del values[:rows]
-        self.pending -= rows
         self._converted(pa.Table.from_arrays(arrays, schema=schema))
 
     def _convert(self, rows: Sequence[Mapping]) -> None:
@@ -138,8 +138,8 @@ class TableWriter:
         if self.rows:
             self._convert(self.rows)
             self.rows = []
-        if self.pending:
-            self._convert_columns(self.pending)
+        if self._pending():
+            self._convert_columns(self._pending())
         self._flush()
         if self.writer is None:  # no rows: one shard without any row group (readers choke on an empty one)
             self._next_shard()
