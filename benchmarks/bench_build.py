@@ -376,13 +376,13 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, timings_option:
                       + f" (median {statistics.median(ratios):.2f}x)")
         # the checked shares are the fastest try's; linking's (the one near its target) in every try, to show how
         # far it moves with the machine
+        what, names = SHARE_STAGES[-1]
         for workers in args.workers_list:
-            for what, names in SHARE_STAGES[-1:]:
-                found = [share_of(run["timings"], names) for run in tries[workers] if run["timings"]]
-                shares = [share for _, share in filter(None, found)]
-                if len(shares) > 1:
-                    print(f"  {what} share, {workers} worker(s), try by try: "
-                          + ", ".join(f"{s:.1%}" for s in shares) + f" (median {statistics.median(shares):.1%})")
+            found = [share_of(run["timings"], names) for run in tries[workers] if run["timings"]]
+            shares = [share for _, share in filter(None, found)]
+            if len(shares) > 1:
+                print(f"  {what} share, {workers} worker(s), try by try: "
+                      + ", ".join(f"{s:.1%}" for s in shares) + f" (median {statistics.median(shares):.1%})")
 
     if "reference" in result:
         t = ref["timings"]

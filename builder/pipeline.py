@@ -605,6 +605,7 @@ def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], 
             clock.update(head["seconds"])
             table: Rows = wf[rows_record(head["docs"])]
         keep: list[bool] = []  # per paragraphs row: not of a duplicate
+        articles: list[dict] = []
         for (reject, article), count, (bad_article, bad_paragraphs) in zip(table.docs, table.counts, table.found):
             inputs += 1
             if reject is not None:
@@ -620,8 +621,7 @@ def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], 
             else:
                 found += bad_article + bad_paragraphs
             keep += [not dup] * count
-            with lap(clock, "write", timer):
-                writers["articles"].add([article])
+            articles.append(article)
             entry = _report_entry(article)
             report.add(entry)
             outcomes[entry["outcome"]] += 1
@@ -629,6 +629,7 @@ def _write_docs(tmp: Path, files: Sequence[Path], duplicate_of: dict[str, str], 
                 removed[span["reason"]]["spans"] += 1
                 removed[span["reason"]]["chars"] += span["char_end"] - span["char_start"]
         with lap(clock, "write", timer):
+            writers["articles"].add(articles)
             columns = table.paragraphs
             if not all(keep):
                 columns = {name: [v for v, k in zip(values, keep) if k] for name, values in columns.items()}

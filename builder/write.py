@@ -98,12 +98,13 @@ class TableWriter:
 
     def _convert_columns(self, rows: int) -> None:
         assert self.columns is not None
-        schema = arrow_schema(self.table)
-        arrays = [pa.array(_dated(self.columns[f.name][:rows]) if pa.types.is_date32(f.type) else self.columns[f.name][:rows],
-                           type=f.type) for f in schema]
+        arrays = []
+        for f in self.schema:
+            values = self.columns[f.name][:rows]
+            arrays.append(pa.array(_dated(values) if pa.types.is_date32(f.type) else values, type=f.type))
         for values in self.columns.values():
             del values[:rows]
-        self._converted(pa.Table.from_arrays(arrays, schema=schema))
+        self._converted(pa.Table.from_arrays(arrays, schema=self.schema))
 
     def _convert(self, rows: Sequence[Mapping]) -> None:
         self._converted(to_arrow(self.table, rows))
