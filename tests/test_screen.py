@@ -91,6 +91,39 @@ def test_a_pair_scores_the_same_alone_and_padded_in_a_batch() -> None:
     assert together == pytest.approx(alone, abs=1e-6)
 
 
+def test_the_bound_settles_only_pairs_under_the_floor() -> None:
+    """With a floor, the screen settles most unrelated pairs by a bound on their path, without working the path
+    out: the pairs at or above the floor, and their scores, are the same as without it."""
+    from builder.link import screen_indexed
+
+    rng = np.random.default_rng(11)
+
+    def unit_rows(v: np.ndarray) -> np.ndarray:
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float16)
+
+    sketches, left, right = [], [], []
+    for k in range(400):  # a page and another: a translation blurred by noise, or an unrelated page
+        n, m = rng.integers(1, 40, 2)
+        a = rng.normal(size=(n, DIMS))
+        related = k % 2 == 0
+        b = a[np.sort(rng.choice(n, min(n, m), replace=False))] if related else rng.normal(size=(m, DIMS))
+        b = b + rng.normal(size=b.shape) * rng.uniform(0.3, 3.0)
+        lengths = rng.integers(20, 400, n).astype(np.float32)
+        sketches += [Sketch(unit_rows(a), lengths),
+                     Sketch(unit_rows(b), rng.integers(20, 400, len(b)).astype(np.float32))]
+        left.append(2 * k)
+        right.append(2 * k + 1)
+    left_, right_ = np.array(left), np.array(right)
+    scores = screen_indexed(sketches, left_, right_)
+    bounded = screen_indexed(sketches, left_, right_, floor=SCREEN_MIN)
+    passing = scores >= SCREEN_MIN
+    assert 50 < passing.sum() < 350  # pairs on both sides of the floor
+    assert ((scores >= SCREEN_MIN - 0.02) & (scores < SCREEN_MIN + 0.02)).sum() >= 5  # and close to it
+    assert np.array_equal(bounded >= SCREEN_MIN, passing)
+    assert np.array_equal(bounded[passing], scores[passing])
+    assert np.isneginf(bounded).sum() > 50  # settled by the bound
+
+
 def padded_cells(batches: list[np.ndarray], n: np.ndarray, m: np.ndarray) -> int:
     return sum(len(b) * int(n[b].max()) * int(m[b].max()) for b in batches)
 
