@@ -180,9 +180,9 @@ def _network(seed: int, scale: float = 0.05, zero_column: bool = False, fill: fl
     def bias(k: int) -> np.ndarray:
         return _randn(seed + 100 + k, (_CNN_DIM,), 0.1) if fill is None else np.zeros(_CNN_DIM, dtype=np.float32)
 
-    return SimpleNamespace(w1=[weight(i, n) for i, (n, _) in enumerate(_ORDERS)], b1=[bias(i) for i in range(3)],
-                           w2=[weight(10 + i, n) for i, (n, _) in enumerate(_ORDERS)],
-                           b2=[bias(10 + i) for i in range(3)])
+    orders = list(enumerate(_ORDERS))
+    return SimpleNamespace(w1=[weight(i, n) for i, (n, _) in orders], b1=[bias(i) for i, _ in orders],
+                           w2=[weight(10 + i, n) for i, (n, _) in orders], b2=[bias(10 + i) for i, _ in orders])
 
 
 @pytest.mark.parametrize(("x", "lens", "network"), [
